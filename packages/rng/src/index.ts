@@ -1,0 +1,1 @@
+export { Rng, type RngState, type Seed } from './rng.js';

@@ -1,0 +1,62 @@
+#!/usr/bin/env node
+// Scaffolds packages/<dir> (or apps/<dir>) with the repo's standard shape: package.json with an exports map,
+// tsconfig.json (typecheck src + test), tsconfig.build.json (emit dist), vitest.config.ts, src/index.ts.
+// Usage: node tools/new-package.mjs <dir> <@bot/name> "<description>" [--app]
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const [dir, name, description, flag] = process.argv.slice(2);
+if (!dir || !name || !description) {
+  console.error('usage: node tools/new-package.mjs <dir> <@bot/name> "<description>" [--app]');
+  process.exit(2);
+}
+const root = join(flag === '--app' ? 'apps' : 'packages', dir);
+if (existsSync(join(root, 'package.json'))) {
+  console.error(`${root}/package.json exists; not overwriting`);
+  process.exit(1);
+}
+mkdirSync(join(root, 'src'), { recursive: true });
+mkdirSync(join(root, 'test'), { recursive: true });
+const pkg = {
+  name,
+  version: '0.0.0',
+  description,
+  license: 'MIT',
+  type: 'module',
+  sideEffects: false,
+  main: './dist/index.js',
+  types: './dist/index.d.ts',
+  exports: { '.': { types: './dist/index.d.ts', import: './dist/index.js' }, './package.json': './package.json' },
+  files: ['dist', 'README.md', 'CHANGELOG.md'],
+  engines: { node: '>=20.9' },
+  scripts: {
+    build: 'tsc -p tsconfig.build.json',
+    typecheck: 'tsc -p tsconfig.json --noEmit',
+    test: 'vitest run',
+  },
+};
+const write = (file, text) => writeFileSync(join(root, file), text);
+write('package.json', `${JSON.stringify(pkg, null, 2)}\n`);
+write(
+  'tsconfig.json',
+  `${JSON.stringify({ extends: '../../tsconfig.base.json', compilerOptions: { noEmit: true, rootDir: '.' }, include: ['src', 'test'] }, null, 2)}\n`,
+);
+write(
+  'tsconfig.build.json',
+  `${JSON.stringify({ extends: '../../tsconfig.base.json', compilerOptions: { outDir: 'dist', rootDir: 'src', noEmit: false }, include: ['src'] }, null, 2)}\n`,
+);
+write(
+  'vitest.config.ts',
+  `import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    reporters: ['default', 'json'],
+    outputFile: { json: '.vitest-report.json' },
+  },
+});
+`,
+);
+if (!existsSync(join(root, 'src/index.ts'))) write('src/index.ts', 'export {};\n');
+console.log(`created ${root}`);
