@@ -26,7 +26,10 @@ const pkg = {
   sideEffects: false,
   main: './dist/index.js',
   types: './dist/index.d.ts',
-  exports: { '.': { types: './dist/index.d.ts', import: './dist/index.js' }, './package.json': './package.json' },
+  exports: {
+    '.': { types: './dist/index.d.ts', import: './dist/index.js' },
+    './package.json': './package.json',
+  },
   files: ['dist', 'README.md', 'CHANGELOG.md'],
   engines: { node: '>=20.9' },
   scripts: {

@@ -147,8 +147,10 @@ export class Rng {
 
   /** Gamma(shape, scale) by Marsaglia and Tsang (2000), with the u^(1/shape) boost for shape < 1. */
   gamma(shape: number, scale = 1): number {
-    if (!(shape > 0) || !Number.isFinite(shape)) throw new RangeError(`gamma shape must be > 0, got ${shape}`);
-    if (!(scale > 0) || !Number.isFinite(scale)) throw new RangeError(`gamma scale must be > 0, got ${scale}`);
+    if (!(shape > 0) || !Number.isFinite(shape))
+      throw new RangeError(`gamma shape must be > 0, got ${shape}`);
+    if (!(scale > 0) || !Number.isFinite(scale))
+      throw new RangeError(`gamma scale must be > 0, got ${scale}`);
     if (shape < 1) {
       let u = this.uniform();
       while (u === 0) u = this.uniform();
@@ -195,7 +197,8 @@ export class Rng {
 
   /** A random permutation of 0..n-1. */
   permutation(n: number): Uint32Array {
-    if (!Number.isInteger(n) || n < 0) throw new RangeError(`permutation(n) needs an integer n >= 0, got ${n}`);
+    if (!Number.isInteger(n) || n < 0)
+      throw new RangeError(`permutation(n) needs an integer n >= 0, got ${n}`);
     const out = new Uint32Array(n);
     for (let i = 0; i < n; i++) out[i] = i;
     for (let i = n - 1; i > 0; i--) {
