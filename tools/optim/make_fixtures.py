@@ -14,7 +14,7 @@ OUT = os.path.join(os.path.dirname(__file__), '..', '..', 'packages', 'optim', '
 
 # tfjs-layers style names; which ones the default "no bias decay" filter decays.
 PARAMS = [
-    ('conv1/kernel', [3, 3, 2, 4], True),
+    ('conv1/kernel', [2, 2, 2, 4], True),
     ('bn1/gamma', [4], False),
     ('bn1/beta', [4], False),
     ('fc/kernel', [4, 3], True),

@@ -1,1 +1,4 @@
-export {};
+export { conv2DBackpropFilterWasm } from './conv2d-backprop-filter.js';
+export { conv2DBackpropInputWasm } from './conv2d-backprop-input.js';
+export { registerWasmTrainingKernels, wasmTrainingKernels } from './register-wasm-training-kernels.js';
+export { KernelScope } from './wasm-kernel-scope.js';

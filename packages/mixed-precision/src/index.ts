@@ -1,1 +1,26 @@
-export {};
+export {
+  FLOAT16_MAX,
+  FLOAT16_MIN_NORMAL,
+  FLOAT16_MIN_SUBNORMAL,
+  float16BitsToFloat32Bits,
+  float32BitsToFloat16Bits,
+  fromFloat16Bits,
+  roundNumberToFloat16,
+  roundToFloat16,
+  toFloat16Bits,
+} from './float16.js';
+export { allFinite, DynamicLossScaler, type LossScalerOptions, type LossScalerState } from './loss-scaler.js';
+export {
+  type Float16Gradient,
+  type RoundTensorOptions,
+  roundTensorToFloat16,
+  roundTensorValuesToFloat16,
+} from './round-tensor.js';
+export {
+  type LayerLike,
+  type MixedPrecisionOptions,
+  type MixedPrecisionStepResult,
+  MixedPrecisionTrainer,
+  type ModelLike,
+  roundLayerOutputs,
+} from './trainer.js';

@@ -1,0 +1,128 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { Command, CommanderError } from 'commander';
+import { writeFileAtomic } from './atomic-write.js';
+import { TrainerError } from './errors.js';
+import { evalCheckpoint } from './eval-command.js';
+import { addConfigOptions, flagsToPatch } from './flags.js';
+import { PRESETS } from './presets.js';
+import { readConfigFile, resolveConfig } from './resolve.js';
+import { train } from './train.js';
+
+function resolveFromOptions(options: Record<string, unknown>, resume?: string) {
+  const configFile = typeof options['config'] === 'string' ? readConfigFile(options['config']) : {};
+  // A resumed run starts from its own saved config; a --config file and flags still override it.
+  const base = resume ? readConfigFile(join(resume, 'config.json')) : {};
+  return resolveConfig(flagsToPatch(options), { ...base, ...configFile });
+}
+
+async function runTrain(options: Record<string, unknown>): Promise<number> {
+  const resume = typeof options['resume'] === 'string' ? options['resume'] : undefined;
+  if (resume && !existsSync(join(resume, 'config.json'))) {
+    throw new TrainerError(`--resume ${resume}: not a run folder (no config.json)`, 2);
+  }
+  const config = resolveFromOptions(options, resume);
+  if (resume) await writeFileAtomic(join(resume, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
+  const controller = new AbortController();
+  const onSigint = () => {
+    if (controller.signal.aborted) process.exit(130);
+    controller.abort();
+    process.stderr.write('\nCtrl-C: finishing this step and saving a checkpoint (press again to quit without saving)\n');
+  };
+  process.on('SIGINT', onSigint);
+  try {
+    const result = await train(config, { ...(resume ? { resume } : {}), signal: controller.signal });
+    if (result.interrupted) return 130;
+    const last = result.epochs.at(-1);
+    console.log('');
+    if (result.final) {
+      console.log(
+        `done: top-1 ${(100 * result.final.top1).toFixed(2)}%, top-5 ${(100 * result.final.top5).toFixed(2)}% on ${result.final.count} validation images after ${last?.epoch ?? config.epochs} epochs (${config.preset} preset)`,
+      );
+    }
+    console.log(`report: ${result.report}`);
+    if (result.exported) console.log(`model: ${result.exported.tfjs} (tfjs LayersModel), ${result.exported.safetensors}`);
+    console.log(
+      'next: `bot-train recipes` lists the paper\'s recipes; `bot-train --preset resnet50-d --data <folder with train/ and val/>` trains on your own ImageFolder; `bot-train --width 0.5 --epochs 10` grows the demo',
+    );
+    return 0;
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = new Command('bot-train')
+    .description('Reference trainer for "Bag of Tricks for Image Classification" on TensorFlow.js')
+    .exitOverride()
+    .showHelpAfterError(false);
+
+  const trainCommand = addConfigOptions(
+    new Command('train').description('train a model (the default command; with no flags: the demo preset)'),
+  )
+    .option('--resume <run>', 'continue the run in this folder from its last checkpoint')
+    .exitOverride();
+  let action: Promise<number> = Promise.resolve(0);
+  trainCommand.action((options) => {
+    action = runTrain(options);
+  });
+  program.addCommand(trainCommand, { isDefault: true });
+
+  program.addCommand(
+    addConfigOptions(new Command('print-config').description('print the fully resolved config as JSON'))
+      .exitOverride()
+      .action((options) => {
+        action = (async () => {
+          console.log(JSON.stringify(resolveFromOptions(options), null, 2));
+          return 0;
+        })();
+      }),
+  );
+
+  program.addCommand(
+    new Command('recipes')
+      .description("list the presets, one per row of the paper's tables")
+      .exitOverride()
+      .action(() => {
+        action = (async () => {
+          const width = Math.max(...PRESETS.map((p) => p.name.length));
+          for (const p of PRESETS) {
+            const top1 = p.paperTop1 === null ? '' : ` (paper top-1 ${p.paperTop1})`;
+            console.log(`${p.name.padEnd(width)}  ${p.summary}${top1}`);
+          }
+          return 0;
+        })();
+      }),
+  );
+
+  program.addCommand(
+    new Command('eval')
+      .description('top-1/top-5 of a checkpoint (or a run folder) on the validation split of a data set')
+      .argument('<checkpoint>', 'a .ckpt file or a run folder')
+      .option('--data <data>', "data set (default: the checkpoint's)")
+      .option('--val-limit <n>', 'evaluate the first N images only')
+      .option('--batch-size <n>', 'images per forward pass', '64')
+      .option('--backend <name>', 'tfjs backend (auto, wasm, cpu, ...)')
+      .exitOverride()
+      .action((checkpoint: string, options) => {
+        action = evalCheckpoint(checkpoint, options);
+      }),
+  );
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return await action;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.exitCode === 0) {
+        return 0;
+      }
+      return 2;
+    }
+    if (error instanceof TrainerError) {
+      console.error(`bot-train: ${error.message}`);
+      return error.exitCode;
+    }
+    throw error;
+  }
+}

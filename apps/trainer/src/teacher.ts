@@ -1,0 +1,64 @@
+import { readFile } from 'node:fs/promises';
+import * as tf from '@tensorflow/tfjs';
+import { architectureOf, assignWeights, readCheckpoint } from './checkpoint.js';
+import type { TrainConfig } from './config.js';
+import { TrainerError } from './errors.js';
+import { buildResNet, loadSafetensors, type ResNetConfig, resnetConfigOf } from './integrations/model.js';
+import { readTensorFileHeader } from './tensor-file.js';
+
+export interface LoadedModel {
+  readonly model: tf.LayersModel;
+  readonly resnetConfig: ResNetConfig;
+  readonly description: string;
+}
+
+/**
+ * Loads a distillation teacher from a bot-train checkpoint (self-describing) or a .safetensors file with
+ * timm/torchvision key names (architecture from teacherDepth/teacherVariant/teacherWidth). The teacher must
+ * predict the same classes as the data.
+ */
+export async function loadTeacher(config: TrainConfig, path: string, numClasses: number, inputChannels: number): Promise<LoadedModel> {
+  if (path.endsWith('.safetensors')) {
+    let bytes: Uint8Array;
+    try {
+      bytes = await readFile(path);
+    } catch (error) {
+      throw new TrainerError(`teacher = ${JSON.stringify(path)}: cannot read it: ${(error as Error).message}`);
+    }
+    let header: ReturnType<typeof readTensorFileHeader>;
+    try {
+      header = readTensorFileHeader(bytes, path);
+    } catch (error) {
+      throw new TrainerError(`teacher = ${JSON.stringify(path)}: ${(error as Error).message}`);
+    }
+    const fc = header['fc.weight'];
+    if (!fc) throw new TrainerError(`teacher ${path} has no fc.weight: not a ResNet state_dict with timm/torchvision key names`);
+    if (fc.shape[0] !== numClasses) {
+      throw new TrainerError(`teacher ${path} predicts ${fc.shape[0]} classes but the data has ${numClasses}: distillation needs the same classes`);
+    }
+    const resnetConfig = resnetConfigOf(
+      { ...config, depth: config.teacherDepth, variant: config.teacherVariant, width: config.teacherWidth, zeroGamma: false },
+      numClasses,
+      inputChannels,
+    );
+    const model = buildResNet(resnetConfig);
+    try {
+      loadSafetensors(model, resnetConfig, bytes);
+    } catch (error) {
+      model.dispose();
+      throw new TrainerError(`teacher ${path} does not fit ResNet-${config.teacherDepth}-${config.teacherVariant} width ${config.teacherWidth}: ${(error as Error).message}`);
+    }
+    return { model, resnetConfig, description: `${path} (ResNet-${config.teacherDepth}-${config.teacherVariant})` };
+  }
+  const { state, weights } = await readCheckpoint(path);
+  if (state.numClasses !== numClasses) {
+    throw new TrainerError(`teacher ${path} predicts ${state.numClasses} classes but the data has ${numClasses}: distillation needs the same classes`);
+  }
+  if (state.inputChannels !== inputChannels) {
+    throw new TrainerError(`teacher ${path} takes ${state.inputChannels} input channel(s) but the data has ${inputChannels}`);
+  }
+  const resnetConfig = resnetConfigOf({ ...state.config, inputSize: config.inputSize }, numClasses, inputChannels);
+  const model = buildResNet(resnetConfig);
+  assignWeights(model, weights, `teacher ${path}`, (data, shape) => tf.tensor(data, shape));
+  return { model, resnetConfig, description: `${path} (${architectureOf(state.config, numClasses, inputChannels)})` };
+}

@@ -1,0 +1,336 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { Rng } from '@bot/rng';
+import * as tf from '@tensorflow/tfjs';
+import { writeFileAtomic, type FileWriter } from './atomic-write.js';
+import { architectureOf, assignWeights, encodeCheckpoint, readCheckpoint, restoreState, saveCheckpoint } from './checkpoint.js';
+import type { TrainConfig } from './config.js';
+import { TrainerError } from './errors.js';
+import { type Accuracy, evaluate } from './evaluate.js';
+import { exportModel } from './export.js';
+import { mixupBatch } from './integrations/augment.js';
+import { type BackendChoice, chooseBackend } from './integrations/backend.js';
+import { type Batch, DataLoader, openData } from './integrations/data.js';
+import { crossEntropy, distillationLoss } from './integrations/losses.js';
+import { buildResNet, isDecayedVariable, profileResNet, resnetConfigOf } from './integrations/model.js';
+import { NesterovSGD } from './integrations/optim.js';
+import { DynamicLossScaler, roundToFloat16Tensor } from './integrations/precision.js';
+import { buildSchedule } from './integrations/schedule.js';
+import { createProgress } from './progress.js';
+import { writeReport } from './report.js';
+import { type EpochRecord, RunFolder } from './run-folder.js';
+import { loadTeacher } from './teacher.js';
+
+export interface TrainOptions {
+  /** Continue the run in this folder from its last checkpoint. */
+  readonly resume?: string;
+  /** A progress bar (true) or plain lines (false); default: whether stderr is a TTY. */
+  readonly tty?: boolean;
+  /** Where plain output lines go; default console.log. */
+  readonly write?: (line: string) => void;
+  /** Aborting it (Ctrl-C) finishes the current step, saves a checkpoint and returns. */
+  readonly signal?: AbortSignal;
+  /** Replaces the checkpoint file writer (tests simulate a full disk). */
+  readonly checkpointWriter?: FileWriter;
+}
+
+export interface TrainResult {
+  readonly run: string;
+  readonly interrupted: boolean;
+  readonly epochs: readonly EpochRecord[];
+  readonly final: Accuracy | null;
+  readonly checkpoint: string;
+  readonly report: string;
+  readonly exported: { tfjs: string; safetensors: string } | null;
+  readonly backend: BackendChoice;
+  readonly model: tf.LayersModel;
+}
+
+function defaultRunName(config: TrainConfig): string {
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-').replace('T', '_').slice(0, 19);
+  return `${config.preset.replace(/^\+/, 'plus-').replace(/\+/g, '-')}-${stamp}`;
+}
+
+/** Trains (or resumes) a run and returns where everything went. Throws TrainerError on a user-facing problem. */
+export async function train(config: TrainConfig, options: TrainOptions = {}): Promise<TrainResult> {
+  const write = options.write ?? ((line: string) => console.log(line));
+  const tty = options.tty ?? Boolean(process.stderr.isTTY);
+
+  let run: RunFolder;
+  let resumed: Awaited<ReturnType<typeof readCheckpoint>> | undefined;
+  if (options.resume) {
+    run = new RunFolder(options.resume);
+    if (!existsSync(run.checkpoint)) {
+      throw new TrainerError(`--resume ${options.resume}: no checkpoint at ${run.checkpoint}`);
+    }
+    resumed = await readCheckpoint(run.checkpoint);
+  } else {
+    run = new RunFolder(join(config.runsDir, config.runName ?? defaultRunName(config)));
+    if (existsSync(run.config)) {
+      throw new TrainerError(`run folder ${run.root} already holds a run: pick another --run-name, or --resume ${run.root}`);
+    }
+    run.create();
+    await writeFileAtomic(run.config, `${JSON.stringify(config, null, 2)}\n`);
+  }
+
+  const backend = await chooseBackend(config.backend);
+  write(`backend: ${backend.name} (${backend.reason})`);
+  const data = await openData(config, join(config.runsDir, '.cache'));
+  const numClasses = data.classes.length;
+  const { inputChannels } = data;
+  write(`data: ${data.description}: ${data.train.length} training and ${data.val.length} validation images, ${numClasses} classes`);
+
+  if (resumed) {
+    const saved = resumed.state;
+    const have = architectureOf(saved.config, saved.numClasses, saved.inputChannels);
+    const want = architectureOf(config, numClasses, inputChannels);
+    if (have !== want) {
+      throw new TrainerError(`checkpoint ${run.checkpoint} is from another architecture: it holds ${have}, but this run builds ${want}`);
+    }
+  }
+
+  const micro = config.batchSize / config.accumulate;
+  const trainLoader = new DataLoader(data.train, {
+    batchSize: config.batchSize,
+    seed: config.seed,
+    shuffle: true,
+    dropLast: true,
+    concurrency: config.workers,
+  });
+  const valLoader = new DataLoader(data.val, {
+    batchSize: Math.max(micro, 64),
+    seed: config.seed,
+    shuffle: false,
+    dropLast: false,
+    concurrency: config.workers,
+  });
+  const stepsPerEpoch = trainLoader.batchesPerEpoch;
+  if (stepsPerEpoch === 0) {
+    throw new TrainerError(`the training set has ${data.train.length} images, fewer than one batch of ${config.batchSize}: lower --batch-size`);
+  }
+
+  const resnetConfig = resnetConfigOf(config, numClasses, inputChannels);
+  const model = buildResNet(resnetConfig);
+  const { macs } = profileResNet(resnetConfig);
+  const params = model.countParams();
+  write(`model: ${architectureOf(config, numClasses, inputChannels)}: ${params.toLocaleString('en-US')} parameters`);
+
+  const teacher = config.teacher ? await loadTeacher(config, config.teacher, numClasses, inputChannels) : null;
+  if (teacher) write(`teacher: ${teacher.description}`);
+
+  const schedule = buildSchedule(config, stepsPerEpoch);
+  const optimizer = new NesterovSGD({
+    learningRate: schedule,
+    momentum: config.momentum,
+    nesterov: config.nesterov,
+    weightDecay: config.weightDecay,
+    decayFilter: config.noBiasDecay ? isDecayedVariable : () => true,
+  });
+  const scaler = config.fp16 ? new DynamicLossScaler({ initScale: config.initLossScale }) : null;
+  // The only sequential random stream of the trainer (mixup's lambda); data randomness is keyed per sample.
+  let rng = Rng.from(`${config.seed}:mixup`);
+  let startEpoch = 0;
+  let startBatch = 0;
+  let step = 0;
+  let elapsedBefore = 0;
+
+  if (resumed) {
+    const { state, weights, raw } = resumed;
+    assignWeights(model, weights, `checkpoint ${run.checkpoint}`, (d, s) => tf.tensor(d, s));
+    const names = model.weights.map((w) => w.name);
+    optimizer.setState(restoreState(state.optimizer, names, raw.tensors) as Parameters<typeof optimizer.setState>[0]);
+    if (scaler && state.lossScaler) scaler.setState(restoreState(state.lossScaler, names, raw.tensors) as Parameters<typeof scaler.setState>[0]);
+    rng = Rng.fromState(state.rng);
+    startEpoch = state.epoch;
+    startBatch = state.batchInEpoch;
+    step = state.step;
+    elapsedBefore = state.elapsedSeconds;
+    // Drop metrics logged after the checkpoint (a kill between checkpoints) so the history has no duplicates.
+    const kept = run.readMetrics().filter((r) => (r.type === 'step' ? r.step <= step : r.epoch <= startEpoch));
+    await writeFileAtomic(run.metrics, kept.map((r) => `${JSON.stringify(r)}\n`).join(''));
+    write(`resuming ${run.root} at epoch ${startEpoch + 1}, batch ${startBatch} (step ${step})`);
+  }
+
+  const trainable = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const startedAt = performance.now();
+  const elapsed = () => elapsedBefore + (performance.now() - startedAt) / 1000;
+
+  const checkpointNow = async (epoch: number, batchInEpoch: number) => {
+    const bytes = encodeCheckpoint(model.weights, {
+      config,
+      numClasses,
+      inputChannels,
+      epoch,
+      batchInEpoch,
+      step,
+      optimizer: optimizer.getState(),
+      lossScaler: scaler ? scaler.getState() : null,
+      rng: rng.getState(),
+      elapsedSeconds: elapsed(),
+    });
+    await saveCheckpoint(run.checkpoint, bytes, options.checkpointWriter);
+  };
+
+  const trainStep = (batch: Batch, mixup: boolean): number => {
+    const [n, h, w, c] = batch.shape;
+    let images = batch.images;
+    let soft: Float32Array | null = null;
+    if (mixup) {
+      const mixed = mixupBatch({ images, shape: batch.shape, labels: batch.labels, numClasses }, config.mixupAlpha, rng);
+      images = mixed.images;
+      soft = mixed.targets;
+    }
+    const pixels = h * w * c;
+    let sum: tf.NamedTensorMap | null = null;
+    let lossValue = 0;
+    for (let k = 0; k < config.accumulate; k++) {
+      const from = k * micro;
+      const to = Math.min(n, from + micro);
+      const x = tf.tensor4d(images.subarray(from * pixels, to * pixels), [to - from, h, w, c]);
+      const targets = soft
+        ? tf.tensor2d(soft.subarray(from * numClasses, to * numClasses), [to - from, numClasses])
+        : tf.tensor1d(batch.labels.subarray(from, to), 'int32');
+      const teacherLogits = teacher ? tf.tidy(() => teacher.model.predict(x) as tf.Tensor2D) : null;
+      const masters = config.fp16 ? trainable.map((v) => tf.clone(v)) : null;
+      if (masters) for (const v of trainable) v.assign(tf.tidy(() => roundToFloat16Tensor(v)));
+      const { value, grads } = tf.variableGrads(() => {
+        const logits = model.apply(x, { training: true }) as tf.Tensor2D;
+        const smoothing = { labelSmoothing: config.labelSmoothing, smoothing: config.smoothing };
+        const loss = teacherLogits
+          ? distillationLoss(logits, teacherLogits, targets, {
+              form: config.distillForm,
+              temperature: config.distillTemperature,
+              weight: config.distillWeight,
+              ...smoothing,
+            })
+          : crossEntropy(logits, targets, smoothing);
+        return scaler ? scaler.scaleLoss(loss) : loss;
+      }, trainable);
+      if (masters) {
+        trainable.forEach((v, i) => v.assign(masters[i]!));
+        tf.dispose(masters);
+      }
+      lossValue += value.dataSync()[0]! / (scaler ? scaler.scale : 1) / config.accumulate;
+      if (sum === null) {
+        sum = config.accumulate === 1 ? grads : tf.tidy(() => mapGrads(grads, (g) => tf.div(g, config.accumulate)));
+        if (config.accumulate !== 1) tf.dispose(Object.values(grads));
+      } else {
+        const previous: tf.NamedTensorMap = sum;
+        sum = tf.tidy(() => mapGrads(grads, (g, name) => tf.add(previous[name]!, tf.div(g, config.accumulate))));
+        tf.dispose([...Object.values(previous), ...Object.values(grads)]);
+      }
+      tf.dispose([x, targets, value, ...(teacherLogits ? [teacherLogits] : [])]);
+    }
+    const grads = sum!;
+    if (scaler) {
+      const checked = scaler.unscaleAndCheck(grads);
+      if (checked.finite) optimizer.applyGradients(checked.grads);
+      scaler.update(checked.finite);
+      tf.dispose(Object.values(checked.grads));
+    } else {
+      optimizer.applyGradients(grads);
+    }
+    tf.dispose(Object.values(grads));
+    return lossValue;
+  };
+
+  const progress = createProgress(tty, config.logEvery, write);
+  const epochs: EpochRecord[] = [];
+  let interrupted = false;
+  let final: Accuracy | null = null;
+
+  for (let epoch = startEpoch; epoch < config.epochs && !interrupted; epoch++) {
+    const first = epoch === startEpoch ? startBatch : 0;
+    const mixup = config.mixupAlpha > 0 && epoch < config.epochs - config.mixupOffEpochs;
+    const epochStart = performance.now();
+    let images = 0;
+    let lossSum = 0;
+    let batchInEpoch = first;
+    progress.start(epoch, config.epochs, stepsPerEpoch, first);
+    for await (const batch of trainLoader.epoch(epoch, { startBatch: first })) {
+      const lr = schedule(optimizer.iterations);
+      const loss = trainStep(batch, mixup);
+      if (!Number.isFinite(loss) && !scaler) {
+        progress.stop();
+        throw new TrainerError(`the loss became ${loss} at step ${step}: lower --lr or turn on --fp16's loss scaling checks`);
+      }
+      step += 1;
+      batchInEpoch += 1;
+      images += batch.labels.length;
+      lossSum += loss;
+      const seconds = (performance.now() - epochStart) / 1000;
+      const imagesPerSecond = images / seconds;
+      const skippedSteps = scaler?.skippedSteps ?? 0;
+      progress.update({
+        batch: batchInEpoch,
+        batches: stepsPerEpoch,
+        imagesPerSecond,
+        loss,
+        lr,
+        skippedSteps,
+        etaSeconds: ((stepsPerEpoch - batchInEpoch) * config.batchSize) / imagesPerSecond,
+      });
+      if (step % config.logEvery === 0) {
+        run.appendMetrics({
+          type: 'step',
+          epoch,
+          step,
+          loss,
+          lr,
+          imagesPerSecond,
+          ...(scaler ? { lossScale: scaler.scale } : {}),
+          skippedSteps,
+          time: new Date().toISOString(),
+        });
+      }
+      if (options.signal?.aborted) {
+        interrupted = true;
+        break;
+      }
+    }
+    progress.stop();
+    if (interrupted) {
+      await checkpointNow(epoch, batchInEpoch);
+      write(`interrupted: saved ${run.checkpoint} at epoch ${epoch + 1}, batch ${batchInEpoch}; continue with --resume ${run.root}`);
+      break;
+    }
+    const trainSeconds = (performance.now() - epochStart) / 1000;
+    final = await evaluate(model, valLoader.epoch(0), numClasses);
+    const record: EpochRecord = {
+      type: 'epoch',
+      epoch: epoch + 1,
+      step,
+      trainLoss: images > 0 ? lossSum / (batchInEpoch - first) : Number.NaN,
+      top1: final.top1,
+      top5: final.top5,
+      valLoss: final.loss,
+      seconds: trainSeconds,
+      imagesPerSecond: images / trainSeconds,
+      lr: schedule(Math.max(0, optimizer.iterations - 1)),
+      skippedSamples: trainLoader.skipped.length,
+      time: new Date().toISOString(),
+    };
+    epochs.push(record);
+    run.appendMetrics(record);
+    write(
+      `epoch ${epoch + 1}/${config.epochs}: train loss ${record.trainLoss.toFixed(4)}, val loss ${record.valLoss.toFixed(4)}, top-1 ${(100 * record.top1).toFixed(2)}%, top-5 ${(100 * record.top5).toFixed(2)}%, ${record.imagesPerSecond.toFixed(1)} img/s, ${trainSeconds.toFixed(1)} s`,
+    );
+    await checkpointNow(epoch + 1, 0);
+    await writeReport(run, config, { backend: backend.name, data: data.description, params, macs, finished: epoch + 1 === config.epochs }, stepsPerEpoch);
+  }
+  trainLoader.close();
+  valLoader.close();
+  teacher?.model.dispose();
+
+  const report = await writeReport(run, config, { backend: backend.name, data: data.description, params, macs, finished: !interrupted }, stepsPerEpoch);
+  let exported: TrainResult['exported'] = null;
+  if (!interrupted && config.export) exported = await exportModel(model, resnetConfig, run.exportDir);
+  if (trainLoader.skipped.length > 0) write(`skipped ${trainLoader.skipped.length} unreadable training image(s)`);
+  return { run: run.root, interrupted, epochs, final, checkpoint: run.checkpoint, report, exported, backend, model };
+}
+
+function mapGrads(grads: tf.NamedTensorMap, f: (g: tf.Tensor, name: string) => tf.Tensor): tf.NamedTensorMap {
+  const out: tf.NamedTensorMap = {};
+  for (const [name, g] of Object.entries(grads)) out[name] = f(g, name);
+  return out;
+}

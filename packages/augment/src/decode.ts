@@ -1,0 +1,86 @@
+import { readFile } from 'node:fs/promises';
+import sharp from 'sharp';
+import { type Resampler, runStageOnPixels, type Size, type Stage } from './geometry.js';
+import type { ImageTensor } from './image-tensor.js';
+import { resampleBilinear } from './resample.js';
+
+/** An encoded image (JPEG, PNG, WebP, ...) read into memory, with the size from its header. */
+export interface EncodedImage {
+  readonly buffer: Buffer;
+  readonly width: number;
+  readonly height: number;
+}
+
+/** Reads an encoded image from a path or buffer and parses its header (no pixel decode). */
+export async function openEncoded(input: string | Uint8Array): Promise<EncodedImage> {
+  const buffer =
+    typeof input === 'string'
+      ? await readFile(input)
+      : Buffer.isBuffer(input)
+        ? input
+        : Buffer.from(input.buffer, input.byteOffset, input.byteLength);
+  const meta = await sharp(buffer).metadata();
+  if (!meta.width || !meta.height) {
+    throw new Error(`${typeof input === 'string' ? input : 'input buffer'}: no image size in the header`);
+  }
+  return { buffer, width: meta.width, height: meta.height };
+}
+
+function inBounds(box: { left: number; top: number; width: number; height: number }, size: Size): boolean {
+  return (
+    box.left >= 0 && box.top >= 0 && box.left + box.width <= size.width && box.top + box.height <= size.height
+  );
+}
+
+/**
+ * Decodes `image` to RGB and runs the first geometry stage: libvips decodes, crops and (with the `fast`
+ * resampler) shrinks; enlarging, the outer crop and the flip happen in JS on the 8-bit result. EXIF orientation
+ * is ignored, as PIL does.
+ */
+export async function decodeStage(
+  image: EncodedImage,
+  stage: Stage,
+  resampler: Resampler,
+): Promise<ImageTensor> {
+  const size: Size = { width: image.width, height: image.height };
+  let pipeline = sharp(image.buffer);
+  let rest: Stage = stage;
+  let curSize = size;
+  if (stage.pre && inBounds(stage.pre, size)) {
+    const { left, top, width, height } = stage.pre;
+    if (left !== 0 || top !== 0 || width !== size.width || height !== size.height) {
+      pipeline = pipeline.extract({ left, top, width, height });
+    }
+    curSize = { width, height };
+    rest = { ...rest, pre: null };
+  }
+  let enlarge: Size | null = null;
+  if (rest.pre === null && rest.resize && resampler === 'fast') {
+    const target = rest.resize;
+    const shrunk = {
+      width: Math.min(target.width, curSize.width),
+      height: Math.min(target.height, curSize.height),
+    };
+    if (shrunk.width !== curSize.width || shrunk.height !== curSize.height) {
+      pipeline = pipeline.resize(shrunk.width, shrunk.height, { fit: 'fill', kernel: 'linear' });
+      curSize = shrunk;
+    }
+    if (shrunk.width !== target.width || shrunk.height !== target.height) enlarge = target;
+    rest = { ...rest, resize: null };
+  }
+  const { data, info } = await pipeline
+    .removeAlpha()
+    .toColourspace('srgb')
+    .raw({ depth: 'uchar' })
+    .toBuffer({ resolveWithObject: true });
+  const channels = info.channels;
+  let pixels: Uint8Array | Float32Array = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  if (enlarge) {
+    pixels = resampleBilinear(pixels, curSize.width, curSize.height, channels, enlarge.width, enlarge.height, {
+      quantize: true,
+    });
+    curSize = enlarge;
+  }
+  const out = runStageOnPixels(pixels, curSize, channels, rest, true);
+  return { data: out.data, shape: [out.size.height, out.size.width, channels], layout: 'hwc' };
+}

@@ -1,0 +1,120 @@
+import type { Rng } from '@bot/rng';
+import { decodeStage, openEncoded } from './decode.js';
+import { type GeometryOp, geometryOnTensor, planStages, type Resampler, type Size, sizeAfter } from './geometry.js';
+import {
+  fromRaw,
+  type ImageTensor,
+  imageSize,
+  isImageTensor,
+  isRawImage,
+  type Layout,
+  type RawImage,
+  toLayout,
+} from './image-tensor.js';
+import type { Transform } from './transform.js';
+
+/** What a pipeline accepts: an encoded image (file path or bytes, decoded by sharp) or decoded pixels. */
+export type ImageInput = string | Buffer | Uint8Array | ImageTensor | RawImage;
+
+export interface PipelineOptions {
+  /** Memory order of the output. */
+  layout?: Layout;
+  /** How geometry resizes (see `Resampler`); `fast` by default. */
+  resampler?: Resampler;
+}
+
+/** A sequence of transforms applied to one image with one random stream. */
+export class Pipeline {
+  readonly transforms: readonly Transform[];
+  readonly layout: Layout;
+  readonly resampler: Resampler;
+
+  constructor(transforms: readonly (Transform | Pipeline)[], options: PipelineOptions = {}) {
+    const flat: Transform[] = [];
+    for (const [i, t] of transforms.entries()) {
+      if (t instanceof Pipeline) flat.push(...t.transforms);
+      else if (t && (t.kind === 'geometry' || t.kind === 'pixel')) flat.push(t);
+      else throw new RangeError(`transforms[${i}] must be a transform or a Pipeline, got ${String(t)}`);
+    }
+    this.transforms = flat;
+    this.layout = options.layout ?? 'hwc';
+    if (this.layout !== 'hwc' && this.layout !== 'chw') {
+      throw new RangeError(`layout must be 'hwc' or 'chw', got ${String(this.layout)}`);
+    }
+    this.resampler = options.resampler ?? 'fast';
+    if (this.resampler !== 'fast' && this.resampler !== 'pil') {
+      throw new RangeError(`resampler must be 'fast' or 'pil', got ${String(this.resampler)}`);
+    }
+  }
+
+  /**
+   * Decodes (when needed) and transforms one image. Random draws happen in transform order from `rng`, so the
+   * same rng state gives the same output bytes. Encoded inputs become RGB; decoded inputs keep their channels.
+   */
+  async apply(input: ImageInput, rng: Rng): Promise<ImageTensor> {
+    let image: ImageTensor | null = null;
+    let encoded: Awaited<ReturnType<typeof openEncoded>> | null = null;
+    let size: Size;
+    if (typeof input === 'string' || (input instanceof Uint8Array && !isRawImage(input))) {
+      encoded = await openEncoded(input);
+      size = { width: encoded.width, height: encoded.height };
+    } else if (isImageTensor(input)) {
+      image = toLayout(
+        input.layout === 'hwc' ? { data: input.data.slice(), shape: [...input.shape], layout: 'hwc' } : input,
+        'hwc',
+      );
+      const s = imageSize(image);
+      size = { width: s.width, height: s.height };
+    } else if (isRawImage(input)) {
+      image = fromRaw(input);
+      size = { width: input.width, height: input.height };
+    } else {
+      throw new RangeError('input must be a file path, an encoded image Buffer, an ImageTensor or a RawImage');
+    }
+    let ops: GeometryOp[] = [];
+    const realise = async (): Promise<ImageTensor> => {
+      if (image && ops.length === 0) return image;
+      if (encoded) {
+        const [first, ...rest] = planStages(ops, { width: encoded.width, height: encoded.height });
+        let out = await decodeStage(encoded, first as NonNullable<typeof first>, this.resampler);
+        encoded = null;
+        if (rest.length > 0) out = geometryOnTensor(out, stagesToOps(rest));
+        ops = [];
+        return out;
+      }
+      const out = geometryOnTensor(image as ImageTensor, ops);
+      ops = [];
+      return out;
+    };
+    for (const t of this.transforms) {
+      if (t.kind === 'geometry') {
+        const planned = t.plan(size, rng);
+        for (const op of planned) {
+          ops.push(op);
+          size = sizeAfter(size, op);
+        }
+      } else {
+        image = await realise();
+        image = t.apply(image, rng);
+      }
+    }
+    image = await realise();
+    return toLayout(image, this.layout);
+  }
+}
+
+function stagesToOps(stages: ReturnType<typeof planStages>): GeometryOp[] {
+  const ops: GeometryOp[] = [];
+  for (const s of stages) {
+    if (s.pre) ops.push({ type: 'crop', ...s.pre });
+    if (s.resize) ops.push({ type: 'resize', ...s.resize });
+    if (s.post) ops.push({ type: 'crop', ...s.post });
+    if (s.hflip) ops.push({ type: 'hflip' });
+  }
+  return ops;
+}
+
+/** Chains transforms (and pipelines) into one pipeline, like torchvision's `Compose`. */
+export function compose(transforms: readonly (Transform | Pipeline)[], options: PipelineOptions = {}): Pipeline {
+  return new Pipeline(transforms, options);
+}

@@ -1,0 +1,96 @@
+import {
+  backend_util,
+  type Conv2DBackpropFilterAttrs,
+  type KernelConfig,
+  type KernelFunc,
+  type TensorInfo,
+} from '@tensorflow/tfjs-core';
+import { phaseSplitChannelsFirst } from './heap-layout.js';
+import { type WasmBackendLike, withKernelScope } from './wasm-kernel-scope.js';
+
+/**
+ * XNNPACK's matmul streams the whole contraction dimension per output tile, which falls out of cache
+ * when it is N*H*W long; contracting in chunks of this many rows and summing keeps it in cache.
+ */
+const rowChunk = Number(process.env.BOT_DW_CHUNK ?? 2048);
+
+/**
+ * dW[i, j, ci, co] = sum over (n, oh, ow) of x[n, s*oh + i - padTop, s*ow + j - padLeft, ci] * dy[n, oh, ow, co].
+ *
+ * The input is padded and split into its s*s stride phases, and laid out channel-first once
+ * ([s*s, Cin, N*Hq*Wq]); dy is zero-padded to the phase grid [N, Hq, Wq, Cout]. On that grid every
+ * filter tap is a plain shift by (i/s)*Wq + j/s rows, so each tap is a slice and XNNPACK matmuls
+ * [Cin, R] x [R, Cout]: no im2col buffer and no transposed-A matmul (slow on wasm). The padded rows and columns of dy are zero, so the rows a shift
+ * wraps into contribute nothing.
+ */
+export function conv2DBackpropFilterWasm(args: {
+  inputs: { x: TensorInfo; dy: TensorInfo };
+  backend: WasmBackendLike;
+  attrs: Conv2DBackpropFilterAttrs;
+}): TensorInfo {
+  const { inputs, backend, attrs } = args;
+  const { x, dy } = inputs;
+  const { strides, pad, dataFormat, dimRoundingMode, filterShape } = attrs;
+  if (backend_util.convertConv2DDataFormat(dataFormat) !== 'channelsLast') {
+    throw new Error(`Conv2DBackpropFilter on wasm supports dataFormat 'NHWC' only, got '${dataFormat}'`);
+  }
+  const info = backend_util.computeConv2DInfo(
+    x.shape as [number, number, number, number],
+    filterShape,
+    strides,
+    1,
+    pad,
+    dimRoundingMode,
+  );
+  const { batchSize: n, inChannels: cin, outChannels: cout, filterHeight: kh, filterWidth: kw } = info;
+  const { strideHeight: sh, strideWidth: sw, outHeight: ho, outWidth: wo } = info;
+  const padTop = info.padInfo.top;
+  const padLeft = info.padInfo.left;
+
+  return withKernelScope(backend, 'wasm', (scope) => {
+    const tapsH = Math.ceil(kh / sh);
+    const tapsW = Math.ceil(kw / sw);
+    // One spare phase row so that the largest shift stays inside the last sample's zero rows of dy.
+    const hq = ho + tapsH;
+    const wq = wo + tapsW - 1;
+    const phaseRows = n * hq * wq;
+    const phases = phaseSplitChannelsFirst(scope, x, { padTop, padLeft, sh, sw, hq, wq });
+
+    const maxShift = (tapsH - 1) * wq + (tapsW - 1);
+    const rows = phaseRows - maxShift;
+    const dyGrid = scope.padOrCrop(dy, [
+      [0, 0],
+      [0, hq - ho],
+      [0, wq - wo],
+      [0, 0],
+    ]);
+    const dyFlat = scope.reshape(dyGrid, [phaseRows, cout]);
+
+    const partials: TensorInfo[][] = Array.from({ length: kh * kw }, () => []);
+    for (let r0 = 0; r0 < rows; r0 += rowChunk) {
+      const chunk = Math.min(rowChunk, rows - r0);
+      // Shared by every tap, so XNNPACK packs it once (its operator cache is keyed by tensor).
+      const dyChunk = scope.slice(dyFlat, [r0, 0], [chunk, cout]);
+      for (let i = 0; i < kh; i++) {
+        for (let j = 0; j < kw; j++) {
+          const phase = (i % sh) * sw + (j % sw);
+          const shift = Math.floor(i / sh) * wq + Math.floor(j / sw);
+          const xTap = scope.reshape(scope.slice(phases, [phase, 0, shift + r0], [1, cin, chunk]), [cin, chunk]);
+          (partials[i * kw + j] as TensorInfo[]).push(scope.matMul(xTap, dyChunk));
+        }
+      }
+    }
+    const taps = partials.map((parts) => {
+      const sum = parts.length === 1 ? (parts[0] as TensorInfo) : scope.run('AddN', parts);
+      return scope.reshape(sum, [1, cin * cout]);
+    });
+    const stacked = taps.length === 1 ? (taps[0] as TensorInfo) : scope.run('Concat', taps, { axis: 0 });
+    return scope.reshape(stacked, [kh, kw, cin, cout]);
+  });
+}
+
+export const conv2DBackpropFilterConfig: KernelConfig = {
+  kernelName: 'Conv2DBackpropFilter',
+  backendName: 'wasm',
+  kernelFunc: conv2DBackpropFilterWasm as unknown as KernelFunc,
+};

@@ -1,0 +1,112 @@
+import {
+  backend_util,
+  type Conv2DBackpropInputAttrs,
+  type KernelConfig,
+  type KernelFunc,
+  type TensorInfo,
+} from '@tensorflow/tfjs-core';
+import { flippedPhaseKernel, interleavePhases } from './heap-layout.js';
+import { type KernelScope, type WasmBackendLike, withKernelScope } from './wasm-kernel-scope.js';
+
+/** Pads with a convolution's own explicit padding where it can, cropping first where an amount is negative. */
+function convWithPadding(
+  scope: KernelScope,
+  x: TensorInfo,
+  filter: TensorInfo,
+  [top, bottom]: [number, number],
+  [left, right]: [number, number],
+): TensorInfo {
+  const cropped = scope.padOrCrop(x, [
+    [0, 0],
+    [Math.min(0, top), Math.min(0, bottom)],
+    [Math.min(0, left), Math.min(0, right)],
+    [0, 0],
+  ]);
+  const pad = [
+    [0, 0],
+    [Math.max(0, top), Math.max(0, bottom)],
+    [Math.max(0, left), Math.max(0, right)],
+    [0, 0],
+  ];
+  return scope.run(
+    'Conv2D',
+    { x: cropped, filter },
+    { strides: [1, 1], pad, dataFormat: 'NHWC', dilations: [1, 1] },
+  );
+}
+
+/**
+ * dx[n, ih, iw, ci] = sum over (oh, i, ow, j) with ih + padTop = s*oh + i (same along w) of
+ * dy[n, oh, ow, co] * W[i, j, ci, co].
+ *
+ * Split by output phase a = (ih + padTop) mod s: phase a only meets the taps i = a, a + s, ..., so it
+ * is a stride-1 convolution of dy with that flipped sub-kernel. The s*s phase results are interleaved
+ * back. Every multiply-add is a real one: no zero-dilated dy (the stock kernel's s*s
+ * waste), and every convolution runs in XNNPACK. Stride 1 is a single convolution with the flipped,
+ * transposed kernel.
+ */
+export function conv2DBackpropInputWasm(args: {
+  inputs: { dy: TensorInfo; filter: TensorInfo };
+  backend: WasmBackendLike;
+  attrs: Conv2DBackpropInputAttrs;
+}): TensorInfo {
+  const { inputs, backend, attrs } = args;
+  const { dy, filter } = inputs;
+  const { strides, pad, dataFormat, dimRoundingMode, inputShape } = attrs;
+  if (backend_util.convertConv2DDataFormat(dataFormat) !== 'channelsLast') {
+    throw new Error(`Conv2DBackpropInput on wasm supports dataFormat 'NHWC' only, got '${dataFormat}'`);
+  }
+  const info = backend_util.computeConv2DInfo(
+    inputShape,
+    filter.shape as [number, number, number, number],
+    strides,
+    1,
+    pad,
+    dimRoundingMode,
+  );
+  const { batchSize: n, inChannels: cin, outChannels: cout, filterHeight: kh, filterWidth: kw } = info;
+  const { strideHeight: sh, strideWidth: sw, outHeight: ho, outWidth: wo, inHeight: h, inWidth: w } = info;
+  const padTop = info.padInfo.top;
+  const padLeft = info.padInfo.left;
+
+  return withKernelScope(backend, 'wasm', (scope) => {
+    // Phase rows m cover (ih + padTop) = s*m + a for ih in [0, H).
+    const firstM = Math.floor(padTop / sh);
+    const endM = Math.ceil((padTop + h) / sh);
+    const firstMw = Math.floor(padLeft / sw);
+    const endMw = Math.ceil((padLeft + w) / sw);
+
+    const phases: TensorInfo[] = [];
+    for (let a = 0; a < sh; a++) {
+      for (let b = 0; b < sw; b++) {
+        const tapsH = Math.max(0, Math.ceil((kh - a) / sh));
+        const tapsW = Math.max(0, Math.ceil((kw - b) / sw));
+        if (tapsH === 0 || tapsW === 0) {
+          phases.push(scope.zeros([n, endM - firstM, endMw - firstMw, cin]));
+          continue;
+        }
+        const kernel = flippedPhaseKernel(scope, filter, { a, b, sh, sw, tapsH, tapsW });
+        phases.push(
+          convWithPadding(scope, dy, kernel, [tapsH - 1 - firstM, endM - ho], [tapsW - 1 - firstMw, endMw - wo]),
+        );
+      }
+    }
+    const only = phases[0] as TensorInfo;
+    if (sh === 1 && sw === 1 && padTop === firstM && padLeft === firstMw) return only;
+    return interleavePhases(scope, phases, {
+      outShape: [n, h, w, cin],
+      sh,
+      sw,
+      firstM,
+      firstMw,
+      padTop,
+      padLeft,
+    });
+  });
+}
+
+export const conv2DBackpropInputConfig: KernelConfig = {
+  kernelName: 'Conv2DBackpropInput',
+  backendName: 'wasm',
+  kernelFunc: conv2DBackpropInputWasm as unknown as KernelFunc,
+};

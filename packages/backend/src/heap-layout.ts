@@ -1,0 +1,127 @@
+import type { TensorInfo } from '@tensorflow/tfjs-core';
+import type { KernelScope } from './wasm-kernel-scope.js';
+
+// Layout changes the wasm backend does slowly (its Transpose of rank > 4 and its StridedSlice fall
+// back to element-wise JavaScript with index arithmetic; Reverse is slow too), written as plain loops
+// over the wasm heap. Views are taken after every allocation, since an allocation can grow (and so
+// detach) the heap.
+
+/**
+ * x [N, H, W, C] -> [sh*sw, C, N*hq*wq]: zero-padded by (padTop, padLeft) at the start and cropped or
+ * zero-padded at the end to sh*hq rows and sw*wq columns, split into stride phases
+ * (phase (a, b) holds padded rows a, a+sh, ... and columns b, b+sw, ...) and laid out channel-first.
+ */
+export function phaseSplitChannelsFirst(
+  scope: KernelScope,
+  x: TensorInfo,
+  layout: { padTop: number; padLeft: number; sh: number; sw: number; hq: number; wq: number },
+): TensorInfo {
+  const [n, h, w, c] = x.shape as [number, number, number, number];
+  const { padTop, padLeft, sh, sw, hq, wq } = layout;
+  const plane = n * hq * wq;
+  const out = scope.run('Fill', [], { shape: [sh * sw, c, plane], value: 0, dtype: 'float32' });
+  const src = scope.backend.typedArrayFromHeap(x);
+  const dst = scope.backend.typedArrayFromHeap(out);
+  const phaseStride = c * plane;
+  for (let b = 0; b < n; b++) {
+    for (let ih = 0; ih < h; ih++) {
+      const row = ih + padTop;
+      const qh = Math.floor(row / sh);
+      if (qh >= hq) break;
+      const rowPhase = (row - qh * sh) * sw;
+      const rowBase = (b * hq + qh) * wq;
+      for (let iw = 0; iw < w; iw++) {
+        const col = iw + padLeft;
+        const qw = Math.floor(col / sw);
+        if (qw >= wq) break;
+        const base = (rowPhase + (col - qw * sw)) * phaseStride + rowBase + qw;
+        let s = ((b * h + ih) * w + iw) * c;
+        for (let ch = 0, d = base; ch < c; ch++, d += plane) dst[d] = src[s++] as number;
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * The stride phase (a, b) of a filter [kh, kw, Cin, Cout], flipped spatially and with its channels
+ * swapped: out[u, v, co, ci] = filter[a + sh*(tapsH-1-u), b + sw*(tapsW-1-v), ci, co], shape
+ * [tapsH, tapsW, Cout, Cin]. With sh = sw = 1 this is the whole filter, flipped and transposed.
+ */
+export function flippedPhaseKernel(
+  scope: KernelScope,
+  filter: TensorInfo,
+  phase: { a: number; b: number; sh: number; sw: number; tapsH: number; tapsW: number },
+): TensorInfo {
+  const [, kw, cin, cout] = filter.shape as [number, number, number, number];
+  const { a, b, sh, sw, tapsH, tapsW } = phase;
+  const out = scope.backend.makeOutput([tapsH, tapsW, cout, cin], 'float32');
+  scope.adopt(out);
+  const src = scope.backend.typedArrayFromHeap(filter);
+  const dst = scope.backend.typedArrayFromHeap(out);
+  const block = cin * cout;
+  const tile = 32;
+  for (let u = 0; u < tapsH; u++) {
+    for (let v = 0; v < tapsW; v++) {
+      const i = a + sh * (tapsH - 1 - u);
+      const j = b + sw * (tapsW - 1 - v);
+      const s0 = (i * kw + j) * block;
+      const d0 = (u * tapsW + v) * block;
+      for (let ci0 = 0; ci0 < cin; ci0 += tile) {
+        const ciEnd = Math.min(cin, ci0 + tile);
+        for (let co0 = 0; co0 < cout; co0 += tile) {
+          const coEnd = Math.min(cout, co0 + tile);
+          for (let ci = ci0; ci < ciEnd; ci++) {
+            const s = s0 + ci * cout;
+            for (let co = co0; co < coEnd; co++) dst[d0 + co * cin + ci] = src[s + co] as number;
+          }
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * Writes stride phases back into one image: phase (a, b), shape [N, mh, mw, C], holds the rows
+ * r = (firstM + m)*sh + a - padTop (columns likewise) of out [N, H, W, C]; rows outside [0, H) are dropped.
+ */
+export function interleavePhases(
+  scope: KernelScope,
+  phases: TensorInfo[],
+  layout: {
+    outShape: [number, number, number, number];
+    sh: number;
+    sw: number;
+    firstM: number;
+    firstMw: number;
+    padTop: number;
+    padLeft: number;
+  },
+): TensorInfo {
+  const [n, h, w, c] = layout.outShape;
+  const { sh, sw, firstM, firstMw, padTop, padLeft } = layout;
+  const out = scope.backend.makeOutput([n, h, w, c], 'float32');
+  scope.adopt(out);
+  const dst = scope.backend.typedArrayFromHeap(out);
+  for (let a = 0; a < sh; a++) {
+    for (let b = 0; b < sw; b++) {
+      const phase = phases[a * sw + b] as TensorInfo;
+      const [, mh, mw] = phase.shape as [number, number, number, number];
+      const src = scope.backend.typedArrayFromHeap(phase);
+      for (let bi = 0; bi < n; bi++) {
+        for (let m = 0; m < mh; m++) {
+          const r = (firstM + m) * sh + a - padTop;
+          if (r < 0 || r >= h) continue;
+          for (let mm = 0; mm < mw; mm++) {
+            const col = (firstMw + mm) * sw + b - padLeft;
+            if (col < 0 || col >= w) continue;
+            const s = ((bi * mh + m) * mw + mm) * c;
+            dst.set(src.subarray(s, s + c), ((bi * h + r) * w + col) * c);
+          }
+        }
+      }
+    }
+  }
+  return out;
+}

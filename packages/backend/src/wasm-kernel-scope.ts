@@ -1,0 +1,124 @@
+import {
+  type KernelBackend,
+  type DataId,
+  getKernel,
+  type NamedAttrMap,
+  type TensorInfo,
+} from '@tensorflow/tfjs-core';
+
+type KernelInputs = Record<string, TensorInfo> | TensorInfo[];
+
+/**
+ * The subset of the wasm backend (`BackendWasm`) the training kernels rely on. It is not exported
+ * as a type by @tensorflow/tfjs-backend-wasm's public entry, so it is described structurally here.
+ */
+export interface WasmBackendLike extends KernelBackend {
+  disposeData(dataId: DataId, force?: boolean): boolean;
+  makeOutput(shape: number[], dtype: string): TensorInfo;
+  typedArrayFromHeap(info: TensorInfo): Float32Array;
+  readSync(dataId: DataId): Float32Array;
+}
+
+/**
+ * Runs other kernels registered for the same backend (XNNPACK conv, matmul, transpose, ...) on
+ * TensorInfos, without going through the engine: no tape, no tensor tracking. Every output is a
+ * temporary that `dispose()` frees, except the ones handed back by `keep()`.
+ */
+export class KernelScope {
+  /** When set, each inner kernel call adds its milliseconds here under its kernel name (for profiling). */
+  static timings: Map<string, number> | undefined;
+  private readonly temps: TensorInfo[] = [];
+
+  constructor(
+    readonly backend: WasmBackendLike,
+    readonly backendName: string,
+  ) {}
+
+  run(kernelName: string, inputs: KernelInputs, attrs: Record<string, unknown> = {}): TensorInfo {
+    const kernel = getKernel(kernelName, this.backendName);
+    if (kernel === undefined) {
+      throw new Error(`Kernel '${kernelName}' is not registered for backend '${this.backendName}'`);
+    }
+    const timings = KernelScope.timings;
+    const start = timings === undefined ? 0 : performance.now();
+    const out = kernel.kernelFunc({
+      inputs: inputs as never,
+      attrs: attrs as NamedAttrMap,
+      backend: this.backend,
+    }) as TensorInfo;
+    if (timings !== undefined) {
+      timings.set(kernelName, (timings.get(kernelName) ?? 0) + performance.now() - start);
+    }
+    this.temps.push(out);
+    return out;
+  }
+
+  reshape(x: TensorInfo, shape: number[]): TensorInfo {
+    return this.run('Reshape', { x }, { shape });
+  }
+
+  transpose(x: TensorInfo, perm: number[]): TensorInfo {
+    return this.run('Transpose', { x }, { perm });
+  }
+
+  slice(x: TensorInfo, begin: number[], size: number[]): TensorInfo {
+    return this.run('Slice', { x }, { begin, size });
+  }
+
+  /** Pads with zeros; negative amounts crop. */
+  padOrCrop(x: TensorInfo, amounts: [number, number][]): TensorInfo {
+    let current = x;
+    if (amounts.some(([a, b]) => a < 0 || b < 0)) {
+      const begin = amounts.map(([a]) => Math.max(0, -a));
+      const size = amounts.map(([a, b], i) => (current.shape[i] as number) - Math.max(0, -a) - Math.max(0, -b));
+      current = this.slice(current, begin, size);
+    }
+    if (amounts.some(([a, b]) => a > 0 || b > 0)) {
+      const paddings = amounts.map(([a, b]) => [Math.max(0, a), Math.max(0, b)]);
+      current = this.run('PadV2', { x: current }, { paddings, constantValue: 0 });
+    }
+    return current;
+  }
+
+  matMul(a: TensorInfo, b: TensorInfo): TensorInfo {
+    return this.run('BatchMatMul', { a, b }, { transposeA: false, transposeB: false });
+  }
+
+  zeros(shape: number[]): TensorInfo {
+    return this.run('Fill', [], { shape, value: 0, dtype: 'float32' });
+  }
+
+  /** Registers an output made directly with `backend.makeOutput` as a temporary of this scope. */
+  adopt(x: TensorInfo): TensorInfo {
+    this.temps.push(x);
+    return x;
+  }
+
+  /** Removes `x` from the temporaries so it survives `dispose()` (to be returned by a kernel). */
+  keep(x: TensorInfo): TensorInfo {
+    const i = this.temps.lastIndexOf(x);
+    if (i >= 0) this.temps.splice(i, 1);
+    return x;
+  }
+
+  dispose(): void {
+    for (const t of this.temps) this.backend.disposeData(t.dataId);
+    this.temps.length = 0;
+  }
+}
+
+/** Runs `body` with a fresh scope and frees every temporary but the returned one. */
+export function withKernelScope(
+  backend: WasmBackendLike,
+  backendName: string,
+  body: (scope: KernelScope) => TensorInfo,
+): TensorInfo {
+  const scope = new KernelScope(backend, backendName);
+  try {
+    const out = body(scope);
+    scope.keep(out);
+    return out;
+  } finally {
+    scope.dispose();
+  }
+}

@@ -1,0 +1,131 @@
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { registerWasmTrainingKernels } from '../src/index.js';
+
+type Pad = 'same' | 'valid';
+interface Case {
+  n: number;
+  h: number;
+  w: number;
+  cin: number;
+  cout: number;
+  kh: number;
+  kw: number;
+  stride: [number, number];
+  pad: Pad;
+}
+
+function backpropFilter(x: tf.Tensor4D, dy: tf.Tensor4D, filterShape: number[], strides: [number, number], pad: Pad) {
+  return tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, {
+    strides,
+    pad,
+    dataFormat: 'NHWC',
+    dimRoundingMode: undefined,
+    filterShape,
+  } as never) as tf.Tensor4D;
+}
+
+function backpropInput(inputShape: number[], dy: tf.Tensor4D, filter: tf.Tensor4D, strides: [number, number], pad: Pad) {
+  return tf.engine().runKernel('Conv2DBackpropInput', { dy, filter }, {
+    strides,
+    pad,
+    dataFormat: 'NHWC',
+    dimRoundingMode: undefined,
+    inputShape,
+  } as never) as tf.Tensor4D;
+}
+
+let seed = 12345;
+function random(size: number): Float32Array {
+  const out = new Float32Array(size);
+  for (let i = 0; i < size; i++) {
+    seed = (seed * 1103515245 + 12345) >>> 0;
+    out[i] = seed / 2 ** 32 - 0.5;
+  }
+  return out;
+}
+
+async function onBackend<T>(name: string, body: () => T): Promise<T> {
+  await tf.setBackend(name);
+  return body();
+}
+
+function maxRelativeError(actual: Float32Array, expected: Float32Array): number {
+  let scale = 1e-6;
+  for (const v of expected) scale = Math.max(scale, Math.abs(v));
+  let worst = 0;
+  for (let i = 0; i < expected.length; i++) {
+    worst = Math.max(worst, Math.abs((actual[i] as number) - (expected[i] as number)) / scale);
+  }
+  return worst;
+}
+
+const cases: Case[] = [
+  { n: 1, h: 7, w: 7, cin: 3, cout: 4, kh: 3, kw: 3, stride: [1, 1], pad: 'same' },
+  { n: 2, h: 9, w: 8, cin: 5, cout: 3, kh: 3, kw: 3, stride: [2, 2], pad: 'same' },
+  { n: 1, h: 9, w: 11, cin: 4, cout: 6, kh: 3, kw: 3, stride: [2, 2], pad: 'valid' },
+  { n: 2, h: 6, w: 6, cin: 4, cout: 5, kh: 3, kw: 3, stride: [1, 1], pad: 'valid' },
+  { n: 1, h: 5, w: 5, cin: 6, cout: 7, kh: 1, kw: 1, stride: [1, 1], pad: 'same' },
+  { n: 2, h: 7, w: 6, cin: 6, cout: 4, kh: 1, kw: 1, stride: [2, 2], pad: 'valid' },
+  { n: 1, h: 8, w: 8, cin: 4, cout: 4, kh: 1, kw: 1, stride: [2, 2], pad: 'same' },
+  { n: 1, h: 15, w: 13, cin: 3, cout: 4, kh: 7, kw: 7, stride: [2, 2], pad: 'same' },
+  { n: 2, h: 11, w: 12, cin: 2, cout: 3, kh: 7, kw: 7, stride: [1, 1], pad: 'same' },
+  { n: 1, h: 13, w: 9, cin: 3, cout: 2, kh: 7, kw: 7, stride: [2, 2], pad: 'valid' },
+  { n: 1, h: 10, w: 9, cin: 3, cout: 5, kh: 3, kw: 1, stride: [1, 2], pad: 'same' },
+  { n: 3, h: 5, w: 5, cin: 2, cout: 2, kh: 5, kw: 3, stride: [3, 3], pad: 'valid' },
+];
+
+function describeCase(c: Case): string {
+  return `x [${c.n},${c.h},${c.w},${c.cin}] k ${c.kh}x${c.kw} -> ${c.cout}, stride ${c.stride.join('x')}, ${c.pad}`;
+}
+
+describe('wasm training kernels match the cpu backend', () => {
+  beforeAll(async () => {
+    registerWasmTrainingKernels();
+    await tf.setBackend('wasm');
+  });
+
+  for (const c of cases) {
+    it(`Conv2DBackpropFilter and Conv2DBackpropInput: ${describeCase(c)}`, async () => {
+      const xShape: [number, number, number, number] = [c.n, c.h, c.w, c.cin];
+      const wShape: [number, number, number, number] = [c.kh, c.kw, c.cin, c.cout];
+      const xData = random(xShape.reduce((a, b) => a * b));
+      const wData = random(wShape.reduce((a, b) => a * b));
+      const outShape = await onBackend('cpu', () =>
+        tf.conv2d(tf.tensor4d(xData, xShape), tf.tensor4d(wData, wShape), c.stride, c.pad).shape,
+      );
+      const dyData = random(outShape.reduce((a, b) => a * b));
+
+      const grads = (backend: string) =>
+        onBackend(backend, () =>
+          tf.tidy(() => {
+            const x = tf.tensor4d(xData, xShape);
+            const w = tf.tensor4d(wData, wShape);
+            const dy = tf.tensor4d(dyData, outShape as [number, number, number, number]);
+            const dW = backpropFilter(x, dy, wShape, c.stride, c.pad);
+            const dX = backpropInput(xShape, dy, w, c.stride, c.pad);
+            return { dW: dW.dataSync() as Float32Array, dX: dX.dataSync() as Float32Array, dXShape: dX.shape };
+          }),
+        );
+      const expected = await grads('cpu');
+      const actual = await grads('wasm');
+      expect(actual.dXShape).toEqual(xShape);
+      expect(actual.dW.length).toBe(expected.dW.length);
+      expect(maxRelativeError(actual.dW, expected.dW)).toBeLessThan(1e-5);
+      expect(maxRelativeError(actual.dX, expected.dX)).toBeLessThan(1e-5);
+    });
+  }
+
+  it('frees every temporary it allocates', async () => {
+    await tf.setBackend('wasm');
+    const x = tf.tensor4d(random(2 * 9 * 9 * 3), [2, 9, 9, 3]);
+    const w = tf.tensor4d(random(3 * 3 * 3 * 4), [3, 3, 3, 4]);
+    const dy = tf.conv2d(x, w, 2, 'same');
+    const before = tf.memory().numBytes;
+    const dW = backpropFilter(x, dy, [3, 3, 3, 4], [2, 2], 'same');
+    const dX = backpropInput([2, 9, 9, 3], dy, w, [2, 2], 'same');
+    expect(tf.memory().numBytes).toBe(before + (dW.size + dX.size) * 4);
+    tf.dispose([x, w, dy, dW, dX]);
+  });
+});

@@ -1,0 +1,1 @@
+export function warmupCosineFigure(lib: typeof import('../src/index.js')): string;
