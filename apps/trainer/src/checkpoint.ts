@@ -109,7 +109,7 @@ export async function readCheckpoint(path: string): Promise<{ state: TrainingSta
   }
   let file: ReturnType<typeof decodeTensorFile>;
   try {
-    file = decodeTensorFile(bytes, path);
+    file = decodeTensorFile(bytes);
   } catch (error) {
     throw new TrainerError(`checkpoint ${path} is damaged: ${(error as Error).message}`);
   }

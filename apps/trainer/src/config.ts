@@ -1,5 +1,10 @@
 import { z } from 'zod';
 
+const DEPTHS = 'one of 18, 34, 50, 101, 152';
+const depth = z.union([z.literal(18), z.literal(34), z.literal(50), z.literal(101), z.literal(152)], {
+  error: `must be ${DEPTHS}`,
+});
+
 export const BACKENDS = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
 
 /**
@@ -17,7 +22,7 @@ export const trainConfigSchema = z
     syntheticPerClass: z.number().int().positive(),
     syntheticSize: z.number().int().min(8).max(1024),
 
-    depth: z.union([z.literal(18), z.literal(34), z.literal(50), z.literal(101), z.literal(152)]),
+    depth,
     variant: z.enum(['A', 'B', 'C', 'D']),
     width: z.number().positive().max(8),
     stem: z.enum(['imagenet', 'cifar']),
@@ -43,7 +48,7 @@ export const trainConfigSchema = z
     mixupAlpha: z.number().min(0),
     mixupOffEpochs: z.number().int().min(0),
     teacher: z.string().min(1).nullable(),
-    teacherDepth: z.union([z.literal(18), z.literal(34), z.literal(50), z.literal(101), z.literal(152)]),
+    teacherDepth: depth,
     teacherVariant: z.enum(['A', 'B', 'C', 'D']),
     teacherWidth: z.number().positive().max(8),
     distillTemperature: z.number().positive(),

@@ -6,7 +6,7 @@ import { ConfigError, TrainerError } from './errors.js';
 import { type Accuracy, evaluate } from './evaluate.js';
 import { chooseBackend } from './integrations/backend.js';
 import { DataLoader, openData } from './integrations/data.js';
-import { buildResNet, resnetConfigOf } from './integrations/model.js';
+import { resnet, resnetConfigOf } from './integrations/model.js';
 import { resolveConfig } from './resolve.js';
 
 export interface EvalOptions {
@@ -57,12 +57,12 @@ export async function evaluateCheckpoint(path: string, options: EvalOptions = {}
       `checkpoint ${file} is a ${architectureOf(state.config, state.numClasses, state.inputChannels)} model but ${data.description} has ${data.classes.length} classes and ${data.inputChannels} channel(s)`,
     );
   }
-  const model = buildResNet(resnetConfigOf(state.config, state.numClasses, state.inputChannels));
+  const model = resnet(resnetConfigOf(state.config, state.numClasses, state.inputChannels));
   try {
     assignWeights(model, weights, `checkpoint ${file}`, (d, s) => tf.tensor(d, s));
     const loader = new DataLoader(data.val, { batchSize, seed: config.seed, shuffle: false, dropLast: false, concurrency: config.workers });
     const accuracy = await evaluate(model, loader.epoch(0), state.numClasses);
-    loader.close();
+    await loader.close();
     return accuracy;
   } finally {
     model.dispose();

@@ -73,8 +73,9 @@ export function addConfigOptions(command: Command): Command {
     const help = FIELD_HELP[field];
     if (field === 'noBiasDecay') {
       // Commander reads --no-X as the negation of --X, so this field's flags are --no-bias-decay / --bias-decay.
-      command.addOption(new Option('--no-bias-decay', 'no weight decay on biases and BN gamma/beta'));
+      // The positive flag first, so that commander leaves the value undefined (not true) when neither is given.
       command.addOption(new Option('--bias-decay', 'weight decay on every parameter').hideHelp());
+      command.addOption(new Option('--no-bias-decay', 'no weight decay on biases and BN gamma/beta'));
       continue;
     }
     const flag = `--${kebab(field)}`;
@@ -84,9 +85,10 @@ export function addConfigOptions(command: Command): Command {
     } else if (kind === 'number') {
       command.addOption(new Option(`${flag} <n>`, help).argParser(toNumber));
     } else if (kind === 'nullable-number') {
-      command.addOption(new Option(`${flag} <n>`, `${help} ('none' for all)`).argParser((t) => (isNull(t) ? null : toNumber(t))));
+      // commander turns a parser's null into '', so 'none' stays text here and becomes null in flagsToPatch.
+      command.addOption(new Option(`${flag} <n>`, `${help} ('none' for all)`).argParser((t) => (isNull(t) ? 'none' : toNumber(t))));
     } else if (kind === 'nullable-string') {
-      command.addOption(new Option(`${flag} <value>`, help).argParser((t) => (isNull(t) ? null : t)));
+      command.addOption(new Option(`${flag} <value>`, `${help} ('none' for off)`));
     } else if (kind === 'list') {
       command.addOption(
         new Option(`${flag} <list>`, `${help} (comma-separated)`).argParser((t) =>
@@ -103,9 +105,12 @@ export function addConfigOptions(command: Command): Command {
 /** The config fields set on the command line (commander's option values, renamed to config fields). */
 export function flagsToPatch(options: Record<string, unknown>): ConfigPatch {
   const patch: Record<string, unknown> = {};
-  for (const field of Object.keys(KINDS)) {
+  for (const [field, kind] of Object.entries(KINDS)) {
     if (field === 'noBiasDecay') continue;
-    if (options[field] !== undefined) patch[field] = options[field];
+    const value = options[field];
+    if (value === undefined) continue;
+    const nullable = kind === 'nullable-number' || kind === 'nullable-string';
+    patch[field] = nullable && typeof value === 'string' && isNull(value) ? null : value;
   }
   if (options['biasDecay'] !== undefined) patch['noBiasDecay'] = !options['biasDecay'];
   return patch as ConfigPatch;

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { writeFileAtomic } from './atomic-write.js';
 import type { TrainConfig } from './config.js';
-import { lineChartSvg } from './integrations/schedule.js';
+import { svgLineChart } from './integrations/schedule.js';
 import type { EpochRecord, RunFolder, StepRecord } from './run-folder.js';
 
 export interface ReportSummary {
@@ -23,22 +23,25 @@ function pct(x: number | undefined): string {
 
 /** The three charts of a run as standalone SVG strings. */
 export function curves(steps: readonly StepRecord[], epochs: readonly EpochRecord[], stepsPerEpoch: number) {
-  const perEpoch = (step: number) => Number((step / stepsPerEpoch).toFixed(3));
-  const loss = lineChartSvg(
+  const stepX = steps.map((s) => s.step / stepsPerEpoch);
+  const epochX = epochs.map((e) => e.epoch);
+  const size = { width: 640, height: 320 };
+  const loss = svgLineChart(
     [
-      { name: 'train loss (steps)', points: steps.map((s) => [perEpoch(s.step), s.loss] as const) },
-      { name: 'val loss', points: epochs.map((e) => [e.epoch, e.valLoss] as const) },
+      { name: 'train loss', x: stepX, y: steps.map((s) => s.loss) },
+      { name: 'val loss', x: epochX, y: epochs.map((e) => e.valLoss) },
     ],
-    { title: 'Loss', xLabel: 'epoch', yLabel: 'loss' },
+    { ...size, title: 'Loss', xLabel: 'epoch', yLabel: 'loss' },
   );
-  const accuracy = lineChartSvg(
+  const accuracy = svgLineChart(
     [
-      { name: 'top-1 %', points: epochs.map((e) => [e.epoch, 100 * e.top1] as const) },
-      { name: 'top-5 %', points: epochs.map((e) => [e.epoch, 100 * e.top5] as const) },
+      { name: 'top-1 %', x: epochX, y: epochs.map((e) => 100 * e.top1) },
+      { name: 'top-5 %', x: epochX, y: epochs.map((e) => 100 * e.top5) },
     ],
-    { title: 'Validation accuracy', xLabel: 'epoch', yLabel: '%' },
+    { ...size, title: 'Validation accuracy', xLabel: 'epoch', yLabel: '%', legend: true },
   );
-  const lr = lineChartSvg([{ name: 'learning rate', points: steps.map((s) => [perEpoch(s.step), s.lr] as const) }], {
+  const lr = svgLineChart([{ name: 'learning rate', x: stepX, y: steps.map((s) => s.lr) }], {
+    ...size,
     title: 'Learning rate',
     xLabel: 'epoch',
     yLabel: 'lr',

@@ -3,8 +3,8 @@ import * as tf from '@tensorflow/tfjs';
 import { architectureOf, assignWeights, readCheckpoint } from './checkpoint.js';
 import type { TrainConfig } from './config.js';
 import { TrainerError } from './errors.js';
-import { buildResNet, loadSafetensors, type ResNetConfig, resnetConfigOf } from './integrations/model.js';
-import { readTensorFileHeader } from './tensor-file.js';
+import { resnet, loadSafetensors, type ResNetConfig, resnetConfigOf } from './integrations/model.js';
+import { tensorShapes } from './tensor-file.js';
 
 export interface LoadedModel {
   readonly model: tf.LayersModel;
@@ -25,23 +25,23 @@ export async function loadTeacher(config: TrainConfig, path: string, numClasses:
     } catch (error) {
       throw new TrainerError(`teacher = ${JSON.stringify(path)}: cannot read it: ${(error as Error).message}`);
     }
-    let header: ReturnType<typeof readTensorFileHeader>;
+    let shapes: Map<string, number[]>;
     try {
-      header = readTensorFileHeader(bytes, path);
+      shapes = tensorShapes(bytes);
     } catch (error) {
-      throw new TrainerError(`teacher = ${JSON.stringify(path)}: ${(error as Error).message}`);
+      throw new TrainerError(`teacher = ${JSON.stringify(path)}: not a readable safetensors file: ${(error as Error).message}`);
     }
-    const fc = header['fc.weight'];
+    const fc = shapes.get('fc.weight');
     if (!fc) throw new TrainerError(`teacher ${path} has no fc.weight: not a ResNet state_dict with timm/torchvision key names`);
-    if (fc.shape[0] !== numClasses) {
-      throw new TrainerError(`teacher ${path} predicts ${fc.shape[0]} classes but the data has ${numClasses}: distillation needs the same classes`);
+    if (fc[0] !== numClasses) {
+      throw new TrainerError(`teacher ${path} predicts ${fc[0]} classes but the data has ${numClasses}: distillation needs the same classes`);
     }
     const resnetConfig = resnetConfigOf(
       { ...config, depth: config.teacherDepth, variant: config.teacherVariant, width: config.teacherWidth, zeroGamma: false },
       numClasses,
       inputChannels,
     );
-    const model = buildResNet(resnetConfig);
+    const model = resnet(resnetConfig);
     try {
       loadSafetensors(model, resnetConfig, bytes);
     } catch (error) {
@@ -58,7 +58,7 @@ export async function loadTeacher(config: TrainConfig, path: string, numClasses:
     throw new TrainerError(`teacher ${path} takes ${state.inputChannels} input channel(s) but the data has ${inputChannels}`);
   }
   const resnetConfig = resnetConfigOf({ ...state.config, inputSize: config.inputSize }, numClasses, inputChannels);
-  const model = buildResNet(resnetConfig);
+  const model = resnet(resnetConfig);
   assignWeights(model, weights, `teacher ${path}`, (data, shape) => tf.tensor(data, shape));
   return { model, resnetConfig, description: `${path} (${architectureOf(state.config, numClasses, inputChannels)})` };
 }

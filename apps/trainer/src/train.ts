@@ -8,13 +8,13 @@ import type { TrainConfig } from './config.js';
 import { TrainerError } from './errors.js';
 import { type Accuracy, evaluate } from './evaluate.js';
 import { exportModel } from './export.js';
-import { mixupBatch } from './integrations/augment.js';
+
 import { type BackendChoice, chooseBackend } from './integrations/backend.js';
-import { type Batch, DataLoader, openData } from './integrations/data.js';
+import { type Batch, DataLoader, mixup as mixupBatch, openData } from './integrations/data.js';
 import { crossEntropy, distillationLoss } from './integrations/losses.js';
-import { buildResNet, isDecayedVariable, profileResNet, resnetConfigOf } from './integrations/model.js';
-import { NesterovSGD } from './integrations/optim.js';
-import { DynamicLossScaler, roundToFloat16Tensor } from './integrations/precision.js';
+import { resnet, isDecayedVariable, profile, resnetConfigOf } from './integrations/model.js';
+import { decayAll, GradientAccumulator, NesterovSGD } from './integrations/optim.js';
+import { DynamicLossScaler, MixedPrecisionTrainer } from './integrations/precision.js';
 import { buildSchedule } from './integrations/schedule.js';
 import { createProgress } from './progress.js';
 import { writeReport } from './report.js';
@@ -30,6 +30,8 @@ export interface TrainOptions {
   readonly write?: (line: string) => void;
   /** Aborting it (Ctrl-C) finishes the current step, saves a checkpoint and returns. */
   readonly signal?: AbortSignal;
+  /** Stop as on Ctrl-C once this many optimizer steps (counted over the whole run) are done. */
+  readonly stopAfterSteps?: number;
   /** Replaces the checkpoint file writer (tests simulate a full disk). */
   readonly checkpointWriter?: FileWriter;
 }
@@ -110,8 +112,8 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
   }
 
   const resnetConfig = resnetConfigOf(config, numClasses, inputChannels);
-  const model = buildResNet(resnetConfig);
-  const { macs } = profileResNet(resnetConfig);
+  const model = resnet(resnetConfig);
+  const { macs } = profile(resnetConfig);
   const params = model.countParams();
   write(`model: ${architectureOf(config, numClasses, inputChannels)}: ${params.toLocaleString('en-US')} parameters`);
 
@@ -124,7 +126,7 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
     momentum: config.momentum,
     nesterov: config.nesterov,
     weightDecay: config.weightDecay,
-    decayFilter: config.noBiasDecay ? isDecayedVariable : () => true,
+    decayFilter: config.noBiasDecay ? isDecayedVariable : decayAll,
   });
   const scaler = config.fp16 ? new DynamicLossScaler({ initScale: config.initLossScale }) : null;
   // The only sequential random stream of the trainer (mixup's lambda); data randomness is keyed per sample.
@@ -163,7 +165,7 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
       epoch,
       batchInEpoch,
       step,
-      optimizer: optimizer.getState(),
+      optimizer: await optimizer.getState(),
       lossScaler: scaler ? scaler.getState() : null,
       rng: rng.getState(),
       elapsedSeconds: elapsed(),
@@ -171,32 +173,50 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
     await saveCheckpoint(run.checkpoint, bytes, options.checkpointWriter);
   };
 
+  const accumulator = new GradientAccumulator({ steps: config.accumulate });
+  // FP16: the trainer rounds weights, activations and gradients to binary16 and hands the unscaled gradients
+  // of each micro-batch to the accumulator; the step is taken once every micro-batch came back finite.
+  const mixedPrecision = scaler
+    ? new MixedPrecisionTrainer({
+        optimizer: { applyGradients: (g: tf.NamedTensorMap) => accumulator.add(g, currentMicro) } as unknown as tf.Optimizer,
+        model,
+        lossScaler: scaler,
+      })
+    : null;
+  let currentMicro = micro;
+
   const trainStep = (batch: Batch, mixup: boolean): number => {
     const [n, h, w, c] = batch.shape;
     let images = batch.images;
-    let soft: Float32Array | null = null;
+    let soft: Float32Array;
     if (mixup) {
       const mixed = mixupBatch({ images, shape: batch.shape, labels: batch.labels, numClasses }, config.mixupAlpha, rng);
       images = mixed.images;
       soft = mixed.targets;
+    } else {
+      // One-hot rows built here rather than int32 labels: tfjs-backend-wasm 4.22's OneHot kernel ignores its
+      // dtype argument, so a float32 one-hot made on wasm holds int32 bits (and the loss comes out wrong).
+      soft = new Float32Array(n * numClasses);
+      batch.labels.forEach((label, i) => {
+        soft[i * numClasses + label] = 1;
+      });
     }
     const pixels = h * w * c;
-    let sum: tf.NamedTensorMap | null = null;
+    const parts = Math.min(config.accumulate, n);
     let lossValue = 0;
-    for (let k = 0; k < config.accumulate; k++) {
-      const from = k * micro;
-      const to = Math.min(n, from + micro);
+    let finite = true;
+    for (let k = 0; k < parts; k++) {
+      // Split the (possibly short, when images were skipped) batch as evenly as possible.
+      const from = Math.round((k * n) / parts);
+      const to = Math.round(((k + 1) * n) / parts);
+      currentMicro = to - from;
       const x = tf.tensor4d(images.subarray(from * pixels, to * pixels), [to - from, h, w, c]);
-      const targets = soft
-        ? tf.tensor2d(soft.subarray(from * numClasses, to * numClasses), [to - from, numClasses])
-        : tf.tensor1d(batch.labels.subarray(from, to), 'int32');
+      const targets = tf.tensor2d(soft.subarray(from * numClasses, to * numClasses), [to - from, numClasses]);
       const teacherLogits = teacher ? tf.tidy(() => teacher.model.predict(x) as tf.Tensor2D) : null;
-      const masters = config.fp16 ? trainable.map((v) => tf.clone(v)) : null;
-      if (masters) for (const v of trainable) v.assign(tf.tidy(() => roundToFloat16Tensor(v)));
-      const { value, grads } = tf.variableGrads(() => {
+      const lossFn = (): tf.Scalar => {
         const logits = model.apply(x, { training: true }) as tf.Tensor2D;
         const smoothing = { labelSmoothing: config.labelSmoothing, smoothing: config.smoothing };
-        const loss = teacherLogits
+        return teacherLogits
           ? distillationLoss(logits, teacherLogits, targets, {
               form: config.distillForm,
               temperature: config.distillTemperature,
@@ -204,33 +224,28 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
               ...smoothing,
             })
           : crossEntropy(logits, targets, smoothing);
-        return scaler ? scaler.scaleLoss(loss) : loss;
-      }, trainable);
-      if (masters) {
-        trainable.forEach((v, i) => v.assign(masters[i]!));
-        tf.dispose(masters);
-      }
-      lossValue += value.dataSync()[0]! / (scaler ? scaler.scale : 1) / config.accumulate;
-      if (sum === null) {
-        sum = config.accumulate === 1 ? grads : tf.tidy(() => mapGrads(grads, (g) => tf.div(g, config.accumulate)));
-        if (config.accumulate !== 1) tf.dispose(Object.values(grads));
+      };
+      if (mixedPrecision) {
+        const result = mixedPrecision.step(lossFn);
+        finite &&= result.stepped;
+        lossValue += (result.loss * currentMicro) / n;
       } else {
-        const previous: tf.NamedTensorMap = sum;
-        sum = tf.tidy(() => mapGrads(grads, (g, name) => tf.add(previous[name]!, tf.div(g, config.accumulate))));
-        tf.dispose([...Object.values(previous), ...Object.values(grads)]);
+        const { value, grads } = tf.variableGrads(lossFn, trainable);
+        lossValue += (value.dataSync()[0]! * currentMicro) / n;
+        if (parts === 1) {
+          optimizer.applyGradients(grads);
+        } else {
+          accumulator.add(grads, currentMicro);
+        }
+        tf.dispose([value, ...Object.values(grads)]);
       }
-      tf.dispose([x, targets, value, ...(teacherLogits ? [teacherLogits] : [])]);
+      tf.dispose([x, targets, ...(teacherLogits ? [teacherLogits] : [])]);
     }
-    const grads = sum!;
-    if (scaler) {
-      const checked = scaler.unscaleAndCheck(grads);
-      if (checked.finite) optimizer.applyGradients(checked.grads);
-      scaler.update(checked.finite);
-      tf.dispose(Object.values(checked.grads));
-    } else {
-      optimizer.applyGradients(grads);
+    if (mixedPrecision || parts > 1) {
+      // Like PyTorch's GradScaler with accumulation: an inf/NaN in any micro-batch skips the whole step.
+      if (finite) accumulator.applyTo(optimizer);
+      else accumulator.reset();
     }
-    tf.dispose(Object.values(grads));
     return lossValue;
   };
 
@@ -283,7 +298,7 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
           time: new Date().toISOString(),
         });
       }
-      if (options.signal?.aborted) {
+      if (options.signal?.aborted || step === options.stopAfterSteps) {
         interrupted = true;
         break;
       }
@@ -318,8 +333,8 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
     await checkpointNow(epoch + 1, 0);
     await writeReport(run, config, { backend: backend.name, data: data.description, params, macs, finished: epoch + 1 === config.epochs }, stepsPerEpoch);
   }
-  trainLoader.close();
-  valLoader.close();
+  await trainLoader.close();
+  await valLoader.close();
   teacher?.model.dispose();
 
   const report = await writeReport(run, config, { backend: backend.name, data: data.description, params, macs, finished: !interrupted }, stepsPerEpoch);

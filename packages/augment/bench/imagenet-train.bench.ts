@@ -6,10 +6,11 @@
  */
 process.env.UV_THREADPOOL_SIZE ??= '2';
 
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 
@@ -41,7 +42,9 @@ async function makeImages(dir: string, n: number): Promise<string[]> {
         px[o + 2] = ((x + y + i * 7) & 255) / 2 + noise;
       }
     }
-    await sharp(px, { raw: { width: w, height: h, channels: 3 } }).jpeg({ quality: 90 }).toFile(p);
+    await sharp(px, { raw: { width: w, height: h, channels: 3 } })
+      .jpeg({ quality: 90 })
+      .toFile(p);
   }
   return paths;
 }
@@ -49,7 +52,15 @@ async function makeImages(dir: string, n: number): Promise<string[]> {
 interface ModeResult {
   mode: string;
   imagesPerSecond: number[];
+  cpuMsPerImage: number[];
   median: number;
+  medianCpuMs: number;
+}
+
+interface Runner {
+  mode: string;
+  pass(): Promise<{ imagesPerSecond: number; cpuMsPerImage: number }>;
+  close(): Promise<void>;
 }
 
 const median = (xs: number[]) => {
@@ -58,12 +69,18 @@ const median = (xs: number[]) => {
   return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
 };
 
-/** Runs one pass of `paths` through `workers` worker threads, each with `inFlight` images in flight. */
-async function runWorkers(paths: string[], workers: number, inFlight: number, resampler: string): Promise<number[]> {
+/** `workers` worker threads, each with `inFlight` images in flight, over `paths` split between them. */
+async function workerRunner(
+  mode: string,
+  paths: string[],
+  workers: number,
+  inFlight: number,
+  resampler: string,
+): Promise<Runner> {
   const script = join(here, 'worker.js');
   const pool = Array.from(
     { length: workers },
-    () => new Worker(script, { workerData: { inFlight, resampler }, env: process.env }),
+    () => new Worker(script, { workerData: { inFlight, resampler } }),
   );
   const call = (w: Worker, msg: unknown) =>
     new Promise<number>((resolve, reject) => {
@@ -71,30 +88,59 @@ async function runWorkers(paths: string[], workers: number, inFlight: number, re
       w.once('error', reject);
       w.postMessage(msg);
     });
-  const rates: number[] = [];
-  try {
-    for (let pass = -1; pass < PASSES; pass++) {
-      const t0 = performance.now();
-      await Promise.all(pool.map((w, k) => call(w, { paths: paths.filter((_, i) => i % workers === k), pass })));
-      if (pass >= 0) rates.push(paths.length / ((performance.now() - t0) / 1000));
-    }
-  } finally {
-    await Promise.all(pool.map((w) => w.terminate()));
-  }
-  return rates;
+  let pass = 0;
+  const run = async () => {
+    const t0 = performance.now();
+    const c0 = process.cpuUsage();
+    const p = pass++;
+    await Promise.all(
+      pool.map((w, k) => call(w, { paths: paths.filter((_, i) => i % workers === k), pass: p })),
+    );
+    const c = process.cpuUsage(c0);
+    return {
+      imagesPerSecond: paths.length / ((performance.now() - t0) / 1000),
+      cpuMsPerImage: (c.user + c.system) / 1000 / paths.length,
+    };
+  };
+  await run(); // warm-up: JIT, thread start
+  return {
+    mode,
+    pass: run,
+    close: async () => {
+      await Promise.all(pool.map((w) => w.terminate()));
+    },
+  };
 }
 
-function runTorchvision(dir: string): ModeResult | { mode: string; skipped: string } {
+async function torchvisionRunner(dir: string): Promise<Runner | string> {
   const py = '/usr/bin/python3';
-  const mode = 'torchvision + PIL, DataLoader 2 workers';
-  if (!existsSync(py)) return { mode, skipped: `${py} not found` };
-  const r = spawnSync(py, [join(pkgRoot, 'bench', 'torchvision_bench.py'), dir, String(PASSES)], {
-    encoding: 'utf8',
-    timeout: 600_000,
+  if (!existsSync(py)) return `${py} not found`;
+  const child = spawn(py, [join(pkgRoot, 'bench', 'torchvision_bench.py'), dir], {
+    stdio: ['pipe', 'pipe', 'pipe'],
   });
-  if (r.status !== 0) return { mode, skipped: (r.stderr || String(r.error)).trim().split('\n').slice(-1)[0] ?? '' };
-  const out = JSON.parse(r.stdout.trim().split('\n').slice(-1)[0] as string) as { imagesPerSecond: number[] };
-  return { mode, imagesPerSecond: out.imagesPerSecond, median: median(out.imagesPerSecond) };
+  let stderr = '';
+  child.stderr.on('data', (d) => {
+    stderr += d;
+  });
+  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+  const first = await lines.next();
+  if (first.done || first.value !== 'ready') {
+    child.kill();
+    return `torchvision did not start: ${stderr.trim().split('\n').slice(-1)[0] ?? ''}`;
+  }
+  return {
+    mode: 'torchvision + PIL, DataLoader 2 workers',
+    pass: async () => {
+      child.stdin.write('pass\n');
+      const line = await lines.next();
+      if (line.done) throw new Error(`torchvision bench stopped: ${stderr}`);
+      return JSON.parse(line.value) as { imagesPerSecond: number; cpuMsPerImage: number };
+    },
+    close: async () => {
+      child.stdin.end();
+      await new Promise((r) => child.once('exit', r));
+    },
+  };
 }
 
 async function main() {
@@ -104,30 +150,51 @@ async function main() {
   const dir = join(tmpdir(), 'bot-augment-bench-500x375-q90');
   const paths = await makeImages(dir, IMAGES);
   console.log(`${paths.length} JPEGs 500x375 q90 in ${dir}; ${cpus().length} CPUs; ${PASSES} passes each`);
-  const results: (ModeResult | { mode: string; skipped: string })[] = [];
-  const configs: [string, number, number, string][] = [
-    ['@bot/augment fast, 1 thread, 4 in flight', 1, 4, 'fast'],
-    ['@bot/augment fast, 2 worker threads, 2 in flight each', 2, 2, 'fast'],
-    ['@bot/augment pil, 2 worker threads, 2 in flight each', 2, 2, 'pil'],
-  ];
-  for (const [mode, workers, inFlight, resampler] of configs) {
-    const rates = await runWorkers(paths, workers, inFlight, resampler);
-    results.push({ mode, imagesPerSecond: rates, median: median(rates) });
-    console.log(`  ${mode}: median ${median(rates).toFixed(1)} images/s`);
-  }
-  results.push(runTorchvision(dir));
-  const ref = results.find((r) => r.mode.startsWith('torchvision') && 'median' in r) as ModeResult | undefined;
-  console.log('');
-  console.log('| pipeline | images/s (median) | runs | vs torchvision |');
-  console.log('|---|---|---|---|');
-  for (const r of results) {
-    if ('skipped' in r) {
-      console.log(`| ${r.mode} | skipped: ${r.skipped} | | |`);
-      continue;
+  const runners: Runner[] = [];
+  const skipped: { mode: string; skipped: string }[] = [];
+  const tv = await torchvisionRunner(dir);
+  if (typeof tv === 'string') skipped.push({ mode: 'torchvision + PIL, DataLoader 2 workers', skipped: tv });
+  else runners.push(tv);
+  runners.push(
+    await workerRunner('@bot/augment fast, 2 worker threads x 2 in flight', paths, 2, 2, 'fast'),
+    await workerRunner('@bot/augment pil, 2 worker threads x 2 in flight', paths, 2, 2, 'pil'),
+    await workerRunner('@bot/augment fast, 1 thread x 4 in flight', paths, 1, 4, 'fast'),
+  );
+  // Round-robin passes, so that load from other processes on a shared machine hits every pipeline alike.
+  const samples = runners.map(() => ({ ips: [] as number[], cpu: [] as number[] }));
+  for (let pass = 0; pass < PASSES; pass++) {
+    for (const [k, r] of runners.entries()) {
+      const s = await r.pass();
+      samples[k]?.ips.push(s.imagesPerSecond);
+      samples[k]?.cpu.push(s.cpuMsPerImage);
     }
-    const ratio = ref ? `${(r.median / ref.median).toFixed(2)}x` : 'n/a';
-    console.log(`| ${r.mode} | ${r.median.toFixed(1)} | ${r.imagesPerSecond.map((x) => x.toFixed(0)).join(', ')} | ${ratio} |`);
+    process.stdout.write(`pass ${pass + 1}/${PASSES}\r`);
   }
+  for (const r of runners) await r.close();
+  const results: ModeResult[] = runners.map((r, k) => {
+    const s = samples[k] as { ips: number[]; cpu: number[] };
+    return {
+      mode: r.mode,
+      imagesPerSecond: s.ips,
+      cpuMsPerImage: s.cpu,
+      median: median(s.ips),
+      medianCpuMs: median(s.cpu),
+    };
+  });
+  const ref = results.find((r) => r.mode.startsWith('torchvision'));
+  console.log('');
+  console.log(
+    '| pipeline | images/s (median) | per pass | vs torchvision | CPU ms/image (median) | CPU vs torchvision |',
+  );
+  console.log('|---|---|---|---|---|---|');
+  for (const r of results) {
+    const ratio = ref ? `${(r.median / ref.median).toFixed(2)}x` : 'n/a';
+    const cpuRatio = ref ? `${(ref.medianCpuMs / r.medianCpuMs).toFixed(2)}x less` : 'n/a';
+    console.log(
+      `| ${r.mode} | ${r.median.toFixed(1)} | ${r.imagesPerSecond.map((x) => x.toFixed(0)).join(', ')} | ${ratio} | ${r.medianCpuMs.toFixed(2)} | ${cpuRatio} |`,
+    );
+  }
+  for (const s of skipped) console.log(`| ${s.mode} | skipped: ${s.skipped} | | | | |`);
   const outDir = join(pkgRoot, 'bench-results');
   mkdirSync(outDir, { recursive: true });
   const file = join(outDir, 'imagenet-train.json');
@@ -142,6 +209,7 @@ async function main() {
         uvThreadpool: process.env.UV_THREADPOOL_SIZE,
         sharpConcurrency: sharp.concurrency(),
         results,
+        skipped,
       },
       null,
       2,

@@ -1,6 +1,8 @@
 """The paper's train pipeline in torchvision + PIL, fed by a DataLoader with 2 worker processes.
 
-usage: python3 torchvision_bench.py <dir of .jpg> <passes>   prints one JSON line: per-pass images/s.
+usage: python3 torchvision_bench.py <dir of .jpg>
+Starts the workers, runs a warm-up pass, prints "ready", then runs one pass per "pass" line on stdin and
+prints one JSON line per pass: images/s and CPU seconds (main process plus workers) per image.
 """
 import json, os, sys, time
 import torch
@@ -32,23 +34,39 @@ class Files(torch.utils.data.Dataset):
 def init(_):
     torch.set_num_threads(1)
 
+def cpu_seconds(pids):
+    tick = os.sysconf('SC_CLK_TCK')
+    total = 0.0
+    for pid in pids:
+        with open(f'/proc/{pid}/stat') as f:
+            fields = f.read().rsplit(')', 1)[1].split()
+        total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
 def main():
-    root, passes = sys.argv[1], int(sys.argv[2])
+    torch.set_num_threads(1)
+    root = sys.argv[1]
     tf = T.Compose([T.RandomResizedCrop(224), T.RandomHorizontalFlip(), T.ColorJitter(0.4, 0.4, 0.4), T.ToTensor(),
                     Lighting(0.1), T.Normalize([0.485, 0.456, 0.406], [0.229, 0.224, 0.225])])
     ds = Files(root, tf)
     loader = torch.utils.data.DataLoader(ds, batch_size=16, shuffle=True, num_workers=2, persistent_workers=True,
                                          worker_init_fn=init, prefetch_factor=4)
-    for _ in loader:  # warm-up pass: starts the workers
+    it = iter(loader)
+    for _ in it:  # warm-up pass: starts the workers
         pass
-    rates = []
-    for _ in range(passes):
+    pids = [os.getpid()] + [w.pid for w in loader._iterator._workers]
+    print('ready', flush=True)
+    for line in sys.stdin:
+        if line.strip() != 'pass':
+            break
+        c0 = cpu_seconds(pids)
         t = time.perf_counter()
         n = 0
         for x, _ in loader:
             n += x.shape[0]
-        rates.append(n / (time.perf_counter() - t))
-    print(json.dumps({'imagesPerSecond': rates, 'torch': torch.__version__}))
+        wall = time.perf_counter() - t
+        print(json.dumps({'imagesPerSecond': n / wall, 'cpuMsPerImage': 1000 * (cpu_seconds(pids) - c0) / n}),
+              flush=True)
 
 if __name__ == '__main__':
     main()

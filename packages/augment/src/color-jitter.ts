@@ -4,6 +4,8 @@ import {
   adjustContrastInPlace,
   adjustHueInPlace,
   adjustSaturationInPlace,
+  GRAY_WEIGHTS,
+  meanGray,
 } from './color.js';
 import type { ImageTensor } from './image-tensor.js';
 import type { PixelTransform } from './transform.js';
@@ -39,11 +41,13 @@ function parseRange(arg: JitterArg | undefined, name: ColorOp): [number, number]
       if (!(arg >= 0 && arg <= 0.5)) throw new RangeError(`hue must be in [0, 0.5], got ${arg}`);
       return arg === 0 ? undefined : [-arg, arg];
     }
-    if (!(arg >= 0) || !Number.isFinite(arg)) throw new RangeError(`${name} must be a number >= 0, got ${arg}`);
+    if (!(arg >= 0) || !Number.isFinite(arg))
+      throw new RangeError(`${name} must be a number >= 0, got ${arg}`);
     return arg === 0 ? undefined : [Math.max(0, 1 - arg), 1 + arg];
   }
   const [lo, hi] = arg;
-  const ok = name === 'hue' ? lo >= -0.5 && hi <= 0.5 && lo <= hi : lo >= 0 && lo <= hi && Number.isFinite(hi);
+  const ok =
+    name === 'hue' ? lo >= -0.5 && hi <= 0.5 && lo <= hi : lo >= 0 && lo <= hi && Number.isFinite(hi);
   if (!ok) {
     const allowed = name === 'hue' ? 'inside [-0.5, 0.5]' : 'with 0 <= min <= max';
     throw new RangeError(`${name} range must be [min, max] ${allowed}, got ${JSON.stringify(arg)}`);
@@ -70,8 +74,12 @@ export function colorJitterParams(options: ColorJitterOptions, rng: Rng): ColorJ
   return params;
 }
 
-/** Applies fixed jitter parameters to an HWC image on the 0-255 scale, in place. */
+/**
+ * Applies fixed jitter parameters to an HWC image on the 0-255 scale, in place: one pass per adjustment (for
+ * RGB, the pass before a contrast step also sums the grey mean that step needs).
+ */
 export function applyColorJitter(image: ImageTensor, params: ColorJitterParams): ImageTensor {
+  if (image.layout === 'hwc' && image.shape[2] === 3) return fusedJitterRgb(image, params);
   for (const op of params.order) {
     const f = params[op];
     if (f === undefined) continue;
@@ -93,4 +101,69 @@ export class ColorJitter implements PixelTransform {
   apply(image: ImageTensor, rng: Rng): ImageTensor {
     return applyColorJitter(image, colorJitterParams(this.options, rng));
   }
+}
+
+function fusedJitterRgb(image: ImageTensor, params: ColorJitterParams): ImageTensor {
+  const ops: [ColorOp, number][] = [];
+  for (const op of params.order) {
+    const f = params[op];
+    if (f === undefined) continue;
+    if (op === 'hue') {
+      if (!(f >= -0.5 && f <= 0.5)) throw new RangeError(`hue factor must be in [-0.5, 0.5], got ${f}`);
+    } else if (!(f >= 0) || !Number.isFinite(f)) {
+      throw new RangeError(`${op} factor must be a finite number >= 0, got ${f}`);
+    }
+    ops.push([op, f]);
+  }
+  const d = image.data;
+  // The grey mean a contrast step needs is summed by the pass before it.
+  let mean = ops[0]?.[0] === 'contrast' ? meanGray(image) : 0;
+  for (const [k, [op, f]] of ops.entries()) {
+    const wantMean = ops[k + 1]?.[0] === 'contrast';
+    if (op === 'brightness') mean = scalePass(d, f, 0, wantMean);
+    else if (op === 'contrast') mean = scalePass(d, f, (1 - f) * mean, wantMean);
+    else if (op === 'saturation') mean = saturationPass(d, f, wantMean);
+    else {
+      adjustHueInPlace(image, f);
+      if (wantMean) mean = meanGray(image);
+    }
+  }
+  return image;
+}
+
+/** `clamp(f * x + offset)` over all values; returns the mean grey of the result when asked. */
+function scalePass(d: Float32Array, f: number, offset: number, wantMean: boolean): number {
+  const [wr, wg, wb] = GRAY_WEIGHTS;
+  let sum = 0;
+  for (let i = 0; i < d.length; i += 3) {
+    const r = clamp255(f * (d[i] as number) + offset);
+    const g = clamp255(f * (d[i + 1] as number) + offset);
+    const b = clamp255(f * (d[i + 2] as number) + offset);
+    d[i] = r;
+    d[i + 1] = g;
+    d[i + 2] = b;
+    if (wantMean) sum += wr * (d[i] as number) + wg * (d[i + 1] as number) + wb * (d[i + 2] as number);
+  }
+  return sum / (d.length / 3);
+}
+
+function saturationPass(d: Float32Array, f: number, wantMean: boolean): number {
+  const [wr, wg, wb] = GRAY_WEIGHTS;
+  const k = 1 - f;
+  let sum = 0;
+  for (let i = 0; i < d.length; i += 3) {
+    const r = d[i] as number;
+    const g = d[i + 1] as number;
+    const b = d[i + 2] as number;
+    const gray = k * (wr * r + wg * g + wb * b);
+    d[i] = clamp255(f * r + gray);
+    d[i + 1] = clamp255(f * g + gray);
+    d[i + 2] = clamp255(f * b + gray);
+    if (wantMean) sum += wr * (d[i] as number) + wg * (d[i + 1] as number) + wb * (d[i + 2] as number);
+  }
+  return sum / (d.length / 3);
+}
+
+function clamp255(v: number): number {
+  return v < 0 ? 0 : Math.min(v, 255);
 }

@@ -28,7 +28,7 @@ export function adjustBrightnessInPlace(image: ImageTensor, factor: number): Ima
   const d = image.data;
   for (let i = 0; i < d.length; i++) {
     const v = (d[i] as number) * factor;
-    d[i] = v < 0 ? 0 : v > MAX ? MAX : v;
+    d[i] = v < 0 ? 0 : Math.min(v, MAX);
   }
   return image;
 }
@@ -60,7 +60,7 @@ export function adjustContrastInPlace(image: ImageTensor, factor: number): Image
   const d = image.data;
   for (let i = 0; i < d.length; i++) {
     const v = factor * (d[i] as number) + offset;
-    d[i] = v < 0 ? 0 : v > MAX ? MAX : v;
+    d[i] = v < 0 ? 0 : Math.min(v, MAX);
   }
   return image;
 }
@@ -82,9 +82,9 @@ export function adjustSaturationInPlace(image: ImageTensor, factor: number): Ima
     const r2 = factor * r + gray;
     const g2 = factor * g + gray;
     const b2 = factor * b + gray;
-    d[i] = r2 < 0 ? 0 : r2 > MAX ? MAX : r2;
-    d[i + 1] = g2 < 0 ? 0 : g2 > MAX ? MAX : g2;
-    d[i + 2] = b2 < 0 ? 0 : b2 > MAX ? MAX : b2;
+    d[i] = r2 < 0 ? 0 : Math.min(r2, MAX);
+    d[i + 1] = g2 < 0 ? 0 : Math.min(g2, MAX);
+    d[i + 2] = b2 < 0 ? 0 : Math.min(b2, MAX);
   }
   return image;
 }
@@ -101,63 +101,93 @@ export function adjustHueInPlace(image: ImageTensor, hueFactor: number): ImageTe
   if (channels === 1) return image;
   if (channels !== 3) throw new RangeError(`adjustHue needs 1 or 3 channels, got ${channels}`);
   const d = image.data;
+  const out = new Float64Array(3);
   for (let i = 0; i < d.length; i += 3) {
-    const r = (d[i] as number) / MAX;
-    const g = (d[i + 1] as number) / MAX;
-    const b = (d[i + 2] as number) / MAX;
-    const maxc = Math.max(r, g, b);
-    const minc = Math.min(r, g, b);
-    const eq = maxc === minc;
-    const cr = maxc - minc;
-    const s = cr / (eq ? 1 : maxc);
-    const div = eq ? 1 : cr;
-    const rc = (maxc - r) / div;
-    const gc = (maxc - g) / div;
-    const bc = (maxc - b) / div;
-    let h: number;
-    if (maxc === r) h = bc - gc;
-    else if (maxc === g) h = 2 + rc - bc;
-    else h = 4 + gc - rc;
-    h = (((h / 6 + 1) % 1) + hueFactor) % 1;
-    if (h < 0) h += 1;
-    const v = maxc;
-    const h6 = h * 6;
-    const sector = Math.floor(h6);
-    const f = h6 - sector;
-    const p = clamp01(v * (1 - s));
-    const q = clamp01(v * (1 - s * f));
-    const t = clamp01(v * (1 - s * (1 - f)));
-    let ro: number;
-    let go: number;
-    let bo: number;
-    switch (sector % 6) {
-      case 0:
-        [ro, go, bo] = [v, t, p];
-        break;
-      case 1:
-        [ro, go, bo] = [q, v, p];
-        break;
-      case 2:
-        [ro, go, bo] = [p, v, t];
-        break;
-      case 3:
-        [ro, go, bo] = [p, q, v];
-        break;
-      case 4:
-        [ro, go, bo] = [t, p, v];
-        break;
-      default:
-        [ro, go, bo] = [v, p, q];
-    }
-    d[i] = ro * MAX;
-    d[i + 1] = go * MAX;
-    d[i + 2] = bo * MAX;
+    hueShift(d[i] as number, d[i + 1] as number, d[i + 2] as number, hueFactor, out);
+    d[i] = out[0] as number;
+    d[i + 1] = out[1] as number;
+    d[i + 2] = out[2] as number;
   }
   return image;
 }
 
+/**
+ * One RGB pixel (0-255) with its hue rotated by `hueFactor` turns, through torchvision's `_rgb2hsv` and
+ * `_hsv2rgb`; written to `out`.
+ */
+export function hueShift(
+  r255: number,
+  g255: number,
+  b255: number,
+  hueFactor: number,
+  out: Float64Array,
+): void {
+  const r = r255 / MAX;
+  const g = g255 / MAX;
+  const b = b255 / MAX;
+  const maxc = Math.max(r, g, b);
+  const minc = Math.min(r, g, b);
+  const eq = maxc === minc;
+  const cr = maxc - minc;
+  const s = cr / (eq ? 1 : maxc);
+  const div = eq ? 1 : cr;
+  const rc = (maxc - r) / div;
+  const gc = (maxc - g) / div;
+  const bc = (maxc - b) / div;
+  let h: number;
+  if (maxc === r) h = bc - gc;
+  else if (maxc === g) h = 2 + rc - bc;
+  else h = 4 + gc - rc;
+  h = (((h / 6 + 1) % 1) + hueFactor) % 1;
+  if (h < 0) h += 1;
+  const v = maxc;
+  const h6 = h * 6;
+  const sector = Math.floor(h6);
+  const f = h6 - sector;
+  const p = clamp01(v * (1 - s));
+  const q = clamp01(v * (1 - s * f));
+  const t = clamp01(v * (1 - s * (1 - f)));
+  let ro: number;
+  let go: number;
+  let bo: number;
+  switch (sector % 6) {
+    case 0:
+      ro = v;
+      go = t;
+      bo = p;
+      break;
+    case 1:
+      ro = q;
+      go = v;
+      bo = p;
+      break;
+    case 2:
+      ro = p;
+      go = v;
+      bo = t;
+      break;
+    case 3:
+      ro = p;
+      go = q;
+      bo = v;
+      break;
+    case 4:
+      ro = t;
+      go = p;
+      bo = v;
+      break;
+    default:
+      ro = v;
+      go = p;
+      bo = q;
+  }
+  out[0] = ro * MAX;
+  out[1] = go * MAX;
+  out[2] = bo * MAX;
+}
+
 function clamp01(v: number): number {
-  return v < 0 ? 0 : v > 1 ? 1 : v;
+  return v < 0 ? 0 : Math.min(v, 1);
 }
 
 /** torchvision `F.adjust_brightness` on an HWC image on the 0-255 scale; returns a new image. */

@@ -9,7 +9,9 @@ export type SizeArg = number | readonly [number, number];
 export function parseSize(size: SizeArg, name: string): Size {
   const [height, width] = typeof size === 'number' ? [size, size] : size;
   if (!Number.isInteger(height) || height < 1 || !Number.isInteger(width) || width < 1) {
-    throw new RangeError(`${name} must be a positive integer or [height, width] of them, got ${JSON.stringify(size)}`);
+    throw new RangeError(
+      `${name} must be a positive integer or [height, width] of them, got ${JSON.stringify(size)}`,
+    );
   }
   return { width, height };
 }
@@ -117,6 +119,8 @@ export class RandomCrop implements GeometryTransform {
     parsePadding(options.padding);
   }
   plan(size: Size, rng: Rng): GeometryOp[] {
-    return [{ type: 'crop', ...randomCropBox(size, this.size, rng, this.options), fill: this.options.fill ?? 0 }];
+    return [
+      { type: 'crop', ...randomCropBox(size, this.size, rng, this.options), fill: this.options.fill ?? 0 },
+    ];
   }
 }

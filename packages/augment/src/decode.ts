@@ -19,11 +19,47 @@ export async function openEncoded(input: string | Uint8Array): Promise<EncodedIm
       : Buffer.isBuffer(input)
         ? input
         : Buffer.from(input.buffer, input.byteOffset, input.byteLength);
+  const quick = headerSize(buffer);
+  if (quick) return { buffer, ...quick };
   const meta = await sharp(buffer).metadata();
   if (!meta.width || !meta.height) {
     throw new Error(`${typeof input === 'string' ? input : 'input buffer'}: no image size in the header`);
   }
   return { buffer, width: meta.width, height: meta.height };
+}
+
+/**
+ * Width and height from a JPEG's frame header or a PNG's IHDR, read in JS (a sharp metadata call costs about
+ * as much main-thread time as the decode itself). Null for other formats or anything unexpected: the caller
+ * then asks sharp.
+ */
+export function headerSize(b: Uint8Array): { width: number; height: number } | null {
+  if (b.length >= 24 && b[0] === 0x89 && b[1] === 0x50 && b[2] === 0x4e && b[3] === 0x47) {
+    const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
+    const width = view.getUint32(16);
+    const height = view.getUint32(20);
+    return width > 0 && height > 0 ? { width, height } : null;
+  }
+  if (b.length < 4 || b[0] !== 0xff || b[1] !== 0xd8) return null;
+  let i = 2;
+  while (i + 9 < b.length) {
+    if (b[i] !== 0xff) return null;
+    const marker = b[i + 1] as number;
+    if (marker === 0xff) {
+      i++;
+      continue;
+    }
+    const len = ((b[i + 2] as number) << 8) | (b[i + 3] as number);
+    // SOF0..SOF15, except DHT (C4), JPG (C8) and DAC (CC)
+    if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
+      const height = ((b[i + 5] as number) << 8) | (b[i + 6] as number);
+      const width = ((b[i + 7] as number) << 8) | (b[i + 8] as number);
+      return width > 0 && height > 0 ? { width, height } : null;
+    }
+    if (marker === 0xd9 || marker === 0xda || len < 2) return null;
+    i += 2 + len;
+  }
+  return null;
 }
 
 function inBounds(box: { left: number; top: number; width: number; height: number }, size: Size): boolean {
@@ -76,9 +112,17 @@ export async function decodeStage(
   const channels = info.channels;
   let pixels: Uint8Array | Float32Array = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   if (enlarge) {
-    pixels = resampleBilinear(pixels, curSize.width, curSize.height, channels, enlarge.width, enlarge.height, {
-      quantize: true,
-    });
+    pixels = resampleBilinear(
+      pixels,
+      curSize.width,
+      curSize.height,
+      channels,
+      enlarge.width,
+      enlarge.height,
+      {
+        quantize: true,
+      },
+    );
     curSize = enlarge;
   }
   const out = runStageOnPixels(pixels, curSize, channels, rest, true);

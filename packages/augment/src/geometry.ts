@@ -58,7 +58,9 @@ export interface Stage {
 }
 
 function inside(box: Box, size: Size): boolean {
-  return box.left >= 0 && box.top >= 0 && box.left + box.width <= size.width && box.top + box.height <= size.height;
+  return (
+    box.left >= 0 && box.top >= 0 && box.left + box.width <= size.width && box.top + box.height <= size.height
+  );
 }
 
 /**
@@ -80,7 +82,8 @@ export function planStages(ops: readonly GeometryOp[], size: Size): Stage[] {
     }
     if (op.type === 'resize') {
       if (stage.resize !== null || stage.post !== null) flush();
-      if (op.width !== cur.width || op.height !== cur.height) stage.resize = { width: op.width, height: op.height };
+      if (op.width !== cur.width || op.height !== cur.height)
+        stage.resize = { width: op.width, height: op.height };
       cur = { width: op.width, height: op.height };
       continue;
     }
@@ -96,7 +99,12 @@ export function planStages(ops: readonly GeometryOp[], size: Size): Stage[] {
       if (stage.pre === null) {
         stage.pre = { ...box, fill };
       } else if (inside(box, cur)) {
-        stage.pre = { ...box, left: stage.pre.left + box.left, top: stage.pre.top + box.top, fill: stage.pre.fill };
+        stage.pre = {
+          ...box,
+          left: stage.pre.left + box.left,
+          top: stage.pre.top + box.top,
+          fill: stage.pre.fill,
+        };
       } else {
         flush();
         stage.pre = { ...box, fill };

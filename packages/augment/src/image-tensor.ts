@@ -57,7 +57,9 @@ export function checkImageTensor(image: ImageTensor, name = 'image'): void {
   }
   const n = shape[0] * shape[1] * shape[2];
   if (image.data.length !== n) {
-    throw new RangeError(`${name}.data has ${image.data.length} values but shape [${shape.join(', ')}] needs ${n}`);
+    throw new RangeError(
+      `${name}.data has ${image.data.length} values but shape [${shape.join(', ')}] needs ${n}`,
+    );
   }
 }
 
@@ -101,4 +103,60 @@ export function fromRaw(raw: RawImage): ImageTensor {
     );
   }
   return { data: Float32Array.from(raw.data), shape: [height, width, channels], layout: 'hwc' };
+}
+
+/**
+ * `x[c] * scale[c] + offset[c]` of an HWC image, written straight into the requested layout: one pass for
+ * the tail of a pipeline (lighting, normalisation, transposition).
+ */
+export function channelAffineToLayout(
+  image: ImageTensor,
+  scale: readonly number[],
+  offset: readonly number[],
+  layout: Layout,
+): ImageTensor {
+  const { height, width, channels } = imageSize(image);
+  if (image.layout !== 'hwc') throw new RangeError(`image.layout must be 'hwc' here, got '${image.layout}'`);
+  if (scale.length !== channels || offset.length !== channels) {
+    throw new RangeError(
+      `scale and offset need ${channels} values, got ${scale.length} and ${offset.length}`,
+    );
+  }
+  const src = image.data;
+  const plane = height * width;
+  if (layout === 'hwc') {
+    const out = src;
+    if (channels === 3) {
+      const [s0, s1, s2] = scale as [number, number, number];
+      const [o0, o1, o2] = offset as [number, number, number];
+      for (let i = 0; i < out.length; i += 3) {
+        out[i] = (src[i] as number) * s0 + o0;
+        out[i + 1] = (src[i + 1] as number) * s1 + o1;
+        out[i + 2] = (src[i + 2] as number) * s2 + o2;
+      }
+    } else {
+      for (let i = 0; i < out.length; i++) {
+        const c = i % channels;
+        out[i] = (src[i] as number) * (scale[c] as number) + (offset[c] as number);
+      }
+    }
+    return image;
+  }
+  const out = new Float32Array(src.length);
+  if (channels === 3) {
+    const [s0, s1, s2] = scale as [number, number, number];
+    const [o0, o1, o2] = offset as [number, number, number];
+    for (let p = 0, q = 0; p < plane; p++, q += 3) {
+      out[p] = (src[q] as number) * s0 + o0;
+      out[plane + p] = (src[q + 1] as number) * s1 + o1;
+      out[2 * plane + p] = (src[q + 2] as number) * s2 + o2;
+    }
+  } else {
+    for (let c = 0; c < channels; c++) {
+      const s = scale[c] as number;
+      const o = offset[c] as number;
+      for (let p = 0, q = c; p < plane; p++, q += channels) out[c * plane + p] = (src[q] as number) * s + o;
+    }
+  }
+  return { data: out, shape: [channels, height, width], layout: 'chw' };
 }

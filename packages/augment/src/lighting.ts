@@ -1,6 +1,6 @@
 import type { Rng } from '@bot/rng';
 import { checkImageTensor, type ImageTensor, imageSize } from './image-tensor.js';
-import type { PixelTransform } from './transform.js';
+import type { ChannelAffine, PixelTransform } from './transform.js';
 
 /**
  * AlexNet's PCA of ImageNet RGB pixels on the 0-255 scale, as GluonCV's `RandomLighting` and fb.resnet.torch
@@ -89,5 +89,11 @@ export class Lighting implements PixelTransform {
   apply(image: ImageTensor, rng: Rng): ImageTensor {
     if (this.alphaStd === 0) return image;
     return applyLighting(image, lightingParams(this.alphaStd, rng), this.eigval, this.eigvec);
+  }
+  channelAffine(channels: number, rng: Rng): ChannelAffine {
+    if (channels !== 3) throw new RangeError(`lighting needs an RGB image, got ${channels} channels`);
+    if (this.alphaStd === 0) return { scale: [1, 1, 1], offset: [0, 0, 0] };
+    const offset = lightingOffset(lightingParams(this.alphaStd, rng), this.eigval, this.eigvec);
+    return { scale: [1, 1, 1], offset };
   }
 }

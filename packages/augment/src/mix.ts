@@ -18,11 +18,15 @@ export interface MixedBatch {
 function checkBatch(batch: MixBatch): void {
   const { images, shape, labels, numClasses } = batch;
   if (!Array.isArray(shape) || shape.length !== 4 || !shape.every((d) => Number.isInteger(d) && d > 0)) {
-    throw new RangeError(`batch.shape must be [N, H, W, C] of positive integers, got ${JSON.stringify(shape)}`);
+    throw new RangeError(
+      `batch.shape must be [N, H, W, C] of positive integers, got ${JSON.stringify(shape)}`,
+    );
   }
   const n = shape[0] * shape[1] * shape[2] * shape[3];
   if (images.length !== n) {
-    throw new RangeError(`batch.images has ${images.length} values but shape [${shape.join(', ')}] needs ${n}`);
+    throw new RangeError(
+      `batch.images has ${images.length} values but shape [${shape.join(', ')}] needs ${n}`,
+    );
   }
   if (labels.length !== shape[0]) {
     throw new RangeError(`batch.labels has ${labels.length} entries but the batch has ${shape[0]} images`);
@@ -31,12 +35,14 @@ function checkBatch(batch: MixBatch): void {
     throw new RangeError(`batch.numClasses must be a positive integer, got ${numClasses}`);
   }
   for (const [i, y] of labels.entries()) {
-    if (y < 0 || y >= numClasses) throw new RangeError(`batch.labels[${i}] = ${y} is outside [0, ${numClasses})`);
+    if (y < 0 || y >= numClasses)
+      throw new RangeError(`batch.labels[${i}] = ${y} is outside [0, ${numClasses})`);
   }
 }
 
 function checkAlpha(alpha: number): void {
-  if (!(alpha >= 0) || !Number.isFinite(alpha)) throw new RangeError(`alpha must be a finite number >= 0, got ${alpha}`);
+  if (!(alpha >= 0) || !Number.isFinite(alpha))
+    throw new RangeError(`alpha must be a finite number >= 0, got ${alpha}`);
 }
 
 /** `lambda * onehot(y_i) + (1 - lambda) * onehot(y_{N-1-i})`: soft targets for a batch mixed with its reverse. */
@@ -110,8 +116,19 @@ export function cutmixBox(height: number, width: number, lambda: number, rng: Rn
 export function cutmixWithBox(batch: MixBatch, box: CutBox): MixedBatch {
   checkBatch(batch);
   const [n, h, w, c] = batch.shape;
-  if (!(box.top >= 0 && box.top <= box.bottom && box.bottom <= h && box.left >= 0 && box.left <= box.right && box.right <= w)) {
-    throw new RangeError(`box must lie inside the ${h}x${w} image with top <= bottom, left <= right, got ${JSON.stringify(box)}`);
+  if (
+    !(
+      box.top >= 0 &&
+      box.top <= box.bottom &&
+      box.bottom <= h &&
+      box.left >= 0 &&
+      box.left <= box.right &&
+      box.right <= w
+    )
+  ) {
+    throw new RangeError(
+      `box must lie inside the ${h}x${w} image with top <= bottom, left <= right, got ${JSON.stringify(box)}`,
+    );
   }
   const src = batch.images;
   const out = src.slice();

@@ -1,5 +1,5 @@
 import { checkImageTensor, type ImageTensor, imageSize } from './image-tensor.js';
-import type { PixelTransform } from './transform.js';
+import type { ChannelAffine, PixelTransform } from './transform.js';
 
 /** ImageNet channel means and standard deviations on the 0-255 scale (the paper's 123.68, 116.779, 103.939). */
 export const IMAGENET_MEAN = [123.675, 116.28, 103.53] as const;
@@ -31,7 +31,9 @@ export class Normalize implements PixelTransform {
       throw new RangeError(`mean must be finite numbers, got ${JSON.stringify(mean)}`);
     }
     if (std.length !== mean.length || !std.every((s) => s > 0 && Number.isFinite(s))) {
-      throw new RangeError(`std must be ${mean.length} positive numbers like mean, got ${JSON.stringify(std)}`);
+      throw new RangeError(
+        `std must be ${mean.length} positive numbers like mean, got ${JSON.stringify(std)}`,
+      );
     }
     const k = 255 / scale;
     this.mean = mean.map((m) => m * k);
@@ -40,19 +42,36 @@ export class Normalize implements PixelTransform {
   apply(image: ImageTensor): ImageTensor {
     return normalizeInPlace(image, this.mean, this.std);
   }
+  channelAffine(channels: number): ChannelAffine {
+    if (this.mean.length !== channels && this.mean.length !== 1) {
+      throw new RangeError(`mean has ${this.mean.length} values but the image has ${channels} channels`);
+    }
+    const pick = (xs: readonly number[], c: number) => xs[xs.length === 1 ? 0 : c] as number;
+    const scale = Array.from({ length: channels }, (_, c) => 1 / pick(this.std, c));
+    const offset = Array.from({ length: channels }, (_, c) => -pick(this.mean, c) / pick(this.std, c));
+    return { scale, offset };
+  }
 }
 
 /** `(x - mean[c]) / std[c]` in place on an HWC image; mean and std on the image's own scale. */
-export function normalizeInPlace(image: ImageTensor, mean: readonly number[], std: readonly number[]): ImageTensor {
+export function normalizeInPlace(
+  image: ImageTensor,
+  mean: readonly number[],
+  std: readonly number[],
+): ImageTensor {
   checkImageTensor(image);
   const { channels } = imageSize(image);
-  if (image.layout !== 'hwc') throw new RangeError(`normalize needs image.layout 'hwc', got '${image.layout}'`);
+  if (image.layout !== 'hwc')
+    throw new RangeError(`normalize needs image.layout 'hwc', got '${image.layout}'`);
   if (mean.length !== channels && mean.length !== 1) {
     throw new RangeError(`mean has ${mean.length} values but the image has ${channels} channels`);
   }
   const d = image.data;
   const m = Float64Array.from({ length: channels }, (_, c) => mean[mean.length === 1 ? 0 : c] as number);
-  const inv = Float64Array.from({ length: channels }, (_, c) => 1 / (std[std.length === 1 ? 0 : c] as number));
+  const inv = Float64Array.from(
+    { length: channels },
+    (_, c) => 1 / (std[std.length === 1 ? 0 : c] as number),
+  );
   if (channels === 3) {
     const [m0, m1, m2] = m as unknown as [number, number, number];
     const [s0, s1, s2] = inv as unknown as [number, number, number];

@@ -1,7 +1,15 @@
 import type { Rng } from '@bot/rng';
 import { decodeStage, openEncoded } from './decode.js';
-import { type GeometryOp, geometryOnTensor, planStages, type Resampler, type Size, sizeAfter } from './geometry.js';
 import {
+  type GeometryOp,
+  geometryOnTensor,
+  planStages,
+  type Resampler,
+  type Size,
+  sizeAfter,
+} from './geometry.js';
+import {
+  channelAffineToLayout,
   fromRaw,
   type ImageTensor,
   imageSize,
@@ -11,7 +19,7 @@ import {
   type RawImage,
   toLayout,
 } from './image-tensor.js';
-import type { Transform } from './transform.js';
+import type { ChannelAffine, Transform } from './transform.js';
 
 /** What a pipeline accepts: an encoded image (file path or bytes, decoded by sharp) or decoded pixels. */
 export type ImageInput = string | Buffer | Uint8Array | ImageTensor | RawImage;
@@ -69,7 +77,9 @@ export class Pipeline {
       image = fromRaw(input);
       size = { width: input.width, height: input.height };
     } else {
-      throw new RangeError('input must be a file path, an encoded image Buffer, an ImageTensor or a RawImage');
+      throw new RangeError(
+        'input must be a file path, an encoded image Buffer, an ImageTensor or a RawImage',
+      );
     }
     let ops: GeometryOp[] = [];
     const realise = async (): Promise<ImageTensor> => {
@@ -86,21 +96,47 @@ export class Pipeline {
       ops = [];
       return out;
     };
+    // Consecutive per-channel affine transforms wait here and run as one pass, fused with the layout change
+    // when they end the pipeline.
+    let affine: ChannelAffine | null = null;
+    const flushAffine = () => {
+      if (affine && image) image = channelAffineToLayout(image, affine.scale, affine.offset, 'hwc');
+      affine = null;
+    };
     for (const t of this.transforms) {
       if (t.kind === 'geometry') {
+        flushAffine();
         const planned = t.plan(size, rng);
         for (const op of planned) {
           ops.push(op);
           size = sizeAfter(size, op);
         }
-      } else {
-        image = await realise();
-        image = t.apply(image, rng);
+        continue;
       }
+      image = await realise();
+      if (t.channelAffine) {
+        const next = t.channelAffine(imageSize(image).channels, rng);
+        affine = affine ? composeAffine(affine, next) : next;
+        continue;
+      }
+      flushAffine();
+      image = t.apply(image, rng);
     }
     image = await realise();
+    if (affine) {
+      const { scale, offset } = affine as ChannelAffine;
+      return channelAffineToLayout(image, scale, offset, this.layout);
+    }
     return toLayout(image, this.layout);
   }
+}
+
+/** `second` after `first`. */
+function composeAffine(first: ChannelAffine, second: ChannelAffine): ChannelAffine {
+  return {
+    scale: first.scale.map((s, c) => s * (second.scale[c] as number)),
+    offset: first.offset.map((o, c) => o * (second.scale[c] as number) + (second.offset[c] as number)),
+  };
 }
 
 function stagesToOps(stages: ReturnType<typeof planStages>): GeometryOp[] {
@@ -115,6 +151,9 @@ function stagesToOps(stages: ReturnType<typeof planStages>): GeometryOp[] {
 }
 
 /** Chains transforms (and pipelines) into one pipeline, like torchvision's `Compose`. */
-export function compose(transforms: readonly (Transform | Pipeline)[], options: PipelineOptions = {}): Pipeline {
+export function compose(
+  transforms: readonly (Transform | Pipeline)[],
+  options: PipelineOptions = {},
+): Pipeline {
   return new Pipeline(transforms, options);
 }

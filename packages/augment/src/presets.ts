@@ -68,7 +68,10 @@ export interface ImagenetValOptions {
 /** The paper's validation pipeline: Resize(256) of the shorter side, CenterCrop(224), Normalize. */
 export function imagenetVal(options: ImagenetValOptions = {}): Pipeline {
   const size = options.size ?? 224;
-  const transforms: Transform[] = [new Resize(options.resize ?? Math.round(size / 0.875)), new CenterCrop(size)];
+  const transforms: Transform[] = [
+    new Resize(options.resize ?? Math.round(size / 0.875)),
+    new CenterCrop(size),
+  ];
   const norm = options.normalize ?? { mean: IMAGENET_MEAN, std: IMAGENET_STD };
   if (norm) transforms.push(new Normalize({ mean: norm.mean, std: norm.std, scale: 255 }));
   return compose(transforms, { layout: options.layout ?? 'hwc', resampler: options.resampler ?? 'fast' });

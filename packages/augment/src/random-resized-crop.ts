@@ -1,5 +1,5 @@
 import type { Rng } from '@bot/rng';
-import { type SizeArg, parseSize } from './crop.js';
+import { parseSize, type SizeArg } from './crop.js';
 import type { Box, GeometryOp, Size } from './geometry.js';
 import { roundHalfEven } from './python-round.js';
 import type { GeometryTransform } from './transform.js';
@@ -14,7 +14,13 @@ export interface RandomResizedCropOptions {
 }
 
 function checkRange(r: readonly [number, number], name: string, positive: boolean): void {
-  if (!Array.isArray(r) || r.length !== 2 || !r.every(Number.isFinite) || r[0] > r[1] || (positive && r[0] <= 0)) {
+  if (
+    !Array.isArray(r) ||
+    r.length !== 2 ||
+    !r.every(Number.isFinite) ||
+    r[0] > r[1] ||
+    (positive && r[0] <= 0)
+  ) {
     throw new RangeError(
       `${name} must be [low, high] with low <= high${positive ? ' and low > 0' : ''}, got ${JSON.stringify(r)}`,
     );

@@ -46,7 +46,8 @@ export function bilinearTaps(inSize: number, outSize: number, offset = 0, span =
       weights[o * maxTaps + k] = w;
       total += w;
     }
-    if (total !== 0) for (let k = 0; k < n; k++) weights[o * maxTaps + k] = (weights[o * maxTaps + k] as number) / total;
+    if (total !== 0)
+      for (let k = 0; k < n; k++) weights[o * maxTaps + k] = (weights[o * maxTaps + k] as number) / total;
     start[o] = lo;
     count[o] = n;
   }
@@ -144,25 +145,36 @@ function verticalPass(
   const { start, count, maxTaps } = taps;
   const weights = quantize ? taps.fixed : taps.weights;
   const out = new Float32Array(outHeight * stride);
-  const acc = new Float64Array(stride);
   for (let o = 0; o < outHeight; o++) {
     const n = count[o] as number;
     const wBase = o * maxTaps;
-    acc.fill(0);
-    for (let k = 0; k < n; k++) {
-      const w = weights[wBase + k] as number;
-      const rowIn = ((start[o] as number) + k) * stride;
-      for (let i = 0; i < stride; i++) acc[i] = (acc[i] as number) + w * (src[rowIn + i] as number);
-    }
+    const rowIn = (start[o] as number) * stride;
     const rowOut = o * stride;
-    if (quantize) for (let i = 0; i < stride; i++) out[rowOut + i] = quantize8(acc[i] as number);
-    else for (let i = 0; i < stride; i++) out[rowOut + i] = acc[i] as number;
+    if (n === 2) {
+      // enlarging: every output row blends two input rows
+      const w0 = weights[wBase] as number;
+      const w1 = weights[wBase + 1] as number;
+      for (let i = 0, j = rowIn; i < stride; i++, j++) {
+        const acc = w0 * (src[j] as number) + w1 * (src[j + stride] as number);
+        out[rowOut + i] = quantize ? quantize8(acc) : acc;
+      }
+      continue;
+    }
+    for (let i = 0; i < stride; i++) {
+      let acc = 0;
+      for (let k = 0, j = rowIn + i; k < n; k++, j += stride)
+        acc += (weights[wBase + k] as number) * (src[j] as number);
+      out[rowOut + i] = quantize ? quantize8(acc) : acc;
+    }
   }
   return out;
 }
 
-/** PIL's `clip8`: a fixed-point sum (weights times 2^22) rounded half up and clipped to [0, 255]. */
+/**
+ * PIL's `clip8`: a fixed-point sum (weights times 2^22) rounded half up and clipped to [0, 255]. The sum of
+ * 8-bit values times non-negative weights summing to about 2^22 stays below 2^31, so an int32 shift is exact.
+ */
 function quantize8(acc: number): number {
-  const v = Math.floor((acc + HALF) / ONE);
-  return v < 0 ? 0 : v > 255 ? 255 : v;
+  const v = (acc + HALF) >> PRECISION_BITS;
+  return v < 0 ? 0 : Math.min(v, 255);
 }

@@ -5,11 +5,17 @@ import type { GeometryTransform } from './transform.js';
  * torchvision's output size for `Resize(size)`: a number sets the shorter side and scales the longer one by
  * the same factor, truncated (`int(size * long / short)`), capped by `maxSize`; [height, width] is taken as is.
  */
-export function resizeOutputSize(size: Size, target: number | readonly [number, number], maxSize?: number): Size {
+export function resizeOutputSize(
+  size: Size,
+  target: number | readonly [number, number],
+  maxSize?: number,
+): Size {
   if (typeof target !== 'number') {
     const [height, width] = target;
     if (!Number.isInteger(height) || height < 1 || !Number.isInteger(width) || width < 1) {
-      throw new RangeError(`Resize size must be [height, width] of positive integers, got ${JSON.stringify(target)}`);
+      throw new RangeError(
+        `Resize size must be [height, width] of positive integers, got ${JSON.stringify(target)}`,
+      );
     }
     return { width, height };
   }
@@ -21,13 +27,16 @@ export function resizeOutputSize(size: Size, target: number | readonly [number, 
   let newShort = target;
   let newLong = Math.trunc((target * long) / short);
   if (maxSize !== undefined) {
-    if (!(maxSize > target)) throw new RangeError(`maxSize must be greater than size ${target}, got ${maxSize}`);
+    if (!(maxSize > target))
+      throw new RangeError(`maxSize must be greater than size ${target}, got ${maxSize}`);
     if (newLong > maxSize) {
       newShort = Math.trunc((maxSize * newShort) / newLong);
       newLong = maxSize;
     }
   }
-  return size.width <= size.height ? { width: newShort, height: newLong } : { width: newLong, height: newShort };
+  return size.width <= size.height
+    ? { width: newShort, height: newLong }
+    : { width: newLong, height: newShort };
 }
 
 /** torchvision `Resize(size, max_size)`, bilinear with antialiasing (PIL semantics). */

@@ -21,6 +21,18 @@ export interface PixelTransform {
   readonly kind: 'pixel';
   readonly name: string;
   apply(image: ImageTensor, rng: Rng): ImageTensor;
+  /**
+   * Optional: for a transform that is `x[c] * scale[c] + offset[c]` per channel with no clamping, the same
+   * map (drawing the same random numbers `apply` would). The pipeline then folds consecutive such transforms
+   * and the final layout change into one pass.
+   */
+  channelAffine?(channels: number, rng: Rng): ChannelAffine;
+}
+
+/** `x[c] * scale[c] + offset[c]` for each channel c. */
+export interface ChannelAffine {
+  scale: number[];
+  offset: number[];
 }
 
 export type Transform = GeometryTransform | PixelTransform;

@@ -15,10 +15,10 @@ import {
   type ImageTensor,
   Lambda,
   Normalize,
-  randomResizedCropParams,
+  type Resampler,
   Resize,
   ResizedCrop,
-  type Resampler,
+  randomResizedCropParams,
   resizeOutputSize,
 } from '../src/index.js';
 import { diff, f32, fixture, golden, replayRng, u8 } from './helpers.js';
@@ -60,10 +60,9 @@ describe('resized crop + flip matches F.resized_crop (bilinear) + F.hflip', () =
     const c = golden.resizedCrop.find((x: { flip: boolean; size: number[] }) => x.flip && x.size[0] === 40);
     // flip, crop the mirrored box, resize == crop, resize, flip
     const mirrored = { ...c.box, left: 64 - c.box.left - c.box.width };
-    const out = await compose([new HorizontalFlip(), new ResizedCrop(mirrored, c.size)], { resampler: 'pil' }).apply(
-      fixture(c.file),
-      rng,
-    );
+    const out = await compose([new HorizontalFlip(), new ResizedCrop(mirrored, c.size)], {
+      resampler: 'pil',
+    }).apply(fixture(c.file), rng);
     expect(diff(out.data, u8(c.u8)).max).toBe(0);
   });
 });
@@ -91,7 +90,10 @@ describe('Resize + CenterCrop matches torchvision', () => {
   });
   it('centre crop offsets equal F.center_crop', () => {
     for (const c of golden.centerCropBoxes) {
-      const box = centerCropBox({ width: c.width, height: c.height }, { height: c.crop[0], width: c.crop[1] });
+      const box = centerCropBox(
+        { width: c.width, height: c.height },
+        { height: c.crop[0], width: c.crop[1] },
+      );
       expect([box.top, box.left]).toEqual([c.top, c.left]);
     }
   });
@@ -102,7 +104,10 @@ describe('randomResizedCropParams replays torchvision get_params', () => {
     let fallbacks = 0;
     for (const c of golden.randomResizedCropParams) {
       const r = replayRng(c.draws);
-      const box = randomResizedCropParams({ width: c.width, height: c.height }, r, { scale: c.scale, ratio: c.ratio });
+      const box = randomResizedCropParams({ width: c.width, height: c.height }, r, {
+        scale: c.scale,
+        ratio: c.ratio,
+      });
       expect(box).toEqual(c.box);
       expect(r.remaining()).toBe(0);
       if (c.draws.length === 20) fallbacks++;
@@ -143,14 +148,24 @@ describe('colour ops match torchvision on float images', () => {
     it(`jitter in order ${c.order.join(', ')}`, () => {
       const img = tensor(golden.colorInput);
       applyColorJitter(img, { ...c, hue: c.hue ?? undefined });
-      expect(diff(img.data.map((v) => v / 255), f32(c.f32)).max).toBeLessThan(2e-5);
+      expect(
+        diff(
+          img.data.map((v) => v / 255),
+          f32(c.f32),
+        ).max,
+      ).toBeLessThan(2e-5);
     });
   }
   for (const c of golden.lighting) {
     it(`lighting alphas ${c.alphas}`, () => {
       const img = applyLighting(tensor(golden.colorInput), c.alphas);
       // Our eigenvalues are GluonCV's 0-255 ones (55.46 vs 0.2175 * 255 = 55.4625): at most 0.3 * 0.0025 apart.
-      expect(diff(img.data.map((v) => v / 255), f32(c.f32)).max).toBeLessThan(1e-5);
+      expect(
+        diff(
+          img.data.map((v) => v / 255),
+          f32(c.f32),
+        ).max,
+      ).toBeLessThan(1e-5);
     });
   }
   it('Normalize on either scale', () => {

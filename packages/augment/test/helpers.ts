@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Rng } from '@bot/rng';
 
-export const fixture = (name: string): string => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
+export const fixture = (name: string): string =>
+  fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
 
 // biome-ignore lint/suspicious/noExplicitAny: the golden file is plain JSON written by tools/augment.
 export const golden: any = JSON.parse(readFileSync(fixture('golden.json'), 'utf8'));

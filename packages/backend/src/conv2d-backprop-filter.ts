@@ -5,7 +5,7 @@ import {
   type KernelFunc,
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
-import { phaseSplitChannelsFirst } from './heap-layout.js';
+import { im2colChannelsFirst, phaseSplitChannelsFirst } from './heap-layout.js';
 import { type WasmBackendLike, withKernelScope } from './wasm-kernel-scope.js';
 
 /**
@@ -13,6 +13,8 @@ import { type WasmBackendLike, withKernelScope } from './wasm-kernel-scope.js';
  * when it is N*H*W long; contracting in chunks of this many rows and summing keeps it in cache.
  */
 const rowChunk = Number(process.env.BOT_DW_CHUNK ?? 2048);
+/** Above this ratio of shift-grid positions to output positions, im2col in chunks is cheaper. */
+const maxGridWaste = Number(process.env.BOT_DW_WASTE ?? 1.2);
 
 /**
  * dW[i, j, ci, co] = sum over (n, oh, ow) of x[n, s*oh + i - padTop, s*ow + j - padLeft, ci] * dy[n, oh, ow, co].
@@ -47,12 +49,15 @@ export function conv2DBackpropFilterWasm(args: {
   const padTop = info.padInfo.top;
   const padLeft = info.padInfo.left;
 
+  const tapsH = Math.ceil(kh / sh);
+  const tapsW = Math.ceil(kw / sw);
+  const hq = ho + tapsH - 1;
+  const wq = wo + tapsW - 1;
+  if (hq * wq > maxGridWaste * ho * wo) {
+    return backpropFilterByIm2col(backend, x, dy, info);
+  }
+
   return withKernelScope(backend, 'wasm', (scope) => {
-    const tapsH = Math.ceil(kh / sh);
-    const tapsW = Math.ceil(kw / sw);
-    // One spare phase row so that the largest shift stays inside the last sample's zero rows of dy.
-    const hq = ho + tapsH;
-    const wq = wo + tapsW - 1;
     const phaseRows = n * hq * wq;
     const phases = phaseSplitChannelsFirst(scope, x, { padTop, padLeft, sh, sw, hq, wq });
 
@@ -86,6 +91,36 @@ export function conv2DBackpropFilterWasm(args: {
     });
     const stacked = taps.length === 1 ? (taps[0] as TensorInfo) : scope.run('Concat', taps, { axis: 0 });
     return scope.reshape(stacked, [kh, kw, cin, cout]);
+  });
+}
+
+/**
+ * Small feature maps, where the shift grid's padding would cost more than it saves: builds the
+ * transposed im2col matrix a chunk of output positions at a time (never all of it) and contracts it
+ * with the matching rows of dy in one matmul [kh*kw*Cin, rows] x [rows, Cout] per chunk, which is
+ * already dW's [kh, kw, Cin, Cout] layout.
+ */
+function backpropFilterByIm2col(
+  backend: WasmBackendLike,
+  x: TensorInfo,
+  dy: TensorInfo,
+  info: backend_util.Conv2DInfo,
+): TensorInfo {
+  const { batchSize: n, inChannels: cin, outChannels: cout, filterHeight: kh, filterWidth: kw } = info;
+  const { strideHeight: sh, strideWidth: sw, outHeight: outH, outWidth: outW } = info;
+  const geometry = { kh, kw, sh, sw, padTop: info.padInfo.top, padLeft: info.padInfo.left, outH, outW };
+  return withKernelScope(backend, 'wasm', (scope) => {
+    const rows = n * outH * outW;
+    const dyFlat = scope.reshape(dy, [rows, cout]);
+    const partials: TensorInfo[] = [];
+    for (let r0 = 0; r0 < rows; r0 += rowChunk) {
+      const chunk = Math.min(rowChunk, rows - r0);
+      const cols = im2colChannelsFirst(scope, x, geometry, r0, chunk);
+      const dyChunk = chunk === rows ? dyFlat : scope.slice(dyFlat, [r0, 0], [chunk, cout]);
+      partials.push(scope.matMul(cols, dyChunk));
+    }
+    const sum = partials.length === 1 ? (partials[0] as TensorInfo) : scope.run('AddN', partials);
+    return scope.reshape(sum, [kh, kw, cin, cout]);
   });
 }
 

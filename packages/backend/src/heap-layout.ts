@@ -125,3 +125,52 @@ export function interleavePhases(
   }
   return out;
 }
+
+/**
+ * Columns [r0, r0 + count) of the transposed im2col matrix of x: out[(i*kw + j)*Cin + ci, r - r0] =
+ * x[n, oh*sh + i - padTop, ow*sw + j - padLeft, ci] for output position r = (n*outH + oh)*outW + ow,
+ * zero where that falls in the padding. Shape [kh*kw*Cin, count].
+ */
+export function im2colChannelsFirst(
+  scope: KernelScope,
+  x: TensorInfo,
+  geometry: {
+    kh: number;
+    kw: number;
+    sh: number;
+    sw: number;
+    padTop: number;
+    padLeft: number;
+    outH: number;
+    outW: number;
+  },
+  r0: number,
+  count: number,
+): TensorInfo {
+  const [, h, w, c] = x.shape as [number, number, number, number];
+  const { kh, kw, sh, sw, padTop, padLeft, outH, outW } = geometry;
+  const out = scope.adopt(scope.backend.makeOutput([kh * kw * c, count], 'float32'));
+  const src = scope.backend.typedArrayFromHeap(x);
+  const dst = scope.backend.typedArrayFromHeap(out);
+  for (let rr = 0; rr < count; rr++) {
+    const r = r0 + rr;
+    const ow = r % outW;
+    const rest = (r - ow) / outW;
+    const oh = rest % outH;
+    const b = (rest - oh) / outH;
+    for (let i = 0; i < kh; i++) {
+      const ih = oh * sh + i - padTop;
+      for (let j = 0; j < kw; j++) {
+        const iw = ow * sw + j - padLeft;
+        let d = (i * kw + j) * c * count + rr;
+        if (ih < 0 || ih >= h || iw < 0 || iw >= w) {
+          for (let ch = 0; ch < c; ch++, d += count) dst[d] = 0;
+          continue;
+        }
+        let s = ((b * h + ih) * w + iw) * c;
+        for (let ch = 0; ch < c; ch++, d += count) dst[d] = src[s++] as number;
+      }
+    }
+  }
+  return out;
+}

@@ -1,4 +1,16 @@
 export { conv2DBackpropFilterWasm } from './conv2d-backprop-filter.js';
 export { conv2DBackpropInputWasm } from './conv2d-backprop-input.js';
-export { registerWasmTrainingKernels, wasmTrainingKernels } from './register-wasm-training-kernels.js';
+export {
+  registerWasmTrainingKernels,
+  unregisterWasmTrainingKernels,
+  wasmTrainingKernels,
+} from './register-wasm-training-kernels.js';
 export { KernelScope } from './wasm-kernel-scope.js';
+export {
+  BACKEND_ORDER,
+  type BackendChoice,
+  type BackendName,
+  formatChoice,
+  type SelectBackendOptions,
+  selectBackend,
+} from './select-backend.js';

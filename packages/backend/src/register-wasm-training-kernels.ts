@@ -1,9 +1,17 @@
-import { getKernel, type KernelConfig, registerKernel, unregisterKernel } from '@tensorflow/tfjs-core';
+import { findBackend, getKernel, type KernelConfig, registerKernel, unregisterKernel } from '@tensorflow/tfjs-core';
 import { conv2DBackpropFilterConfig } from './conv2d-backprop-filter.js';
 import { conv2DBackpropInputConfig } from './conv2d-backprop-input.js';
+import { meanConfig, sumConfig } from './leading-axes-reduce.js';
+import { tileConfig } from './tile.js';
 
 /** The kernels this package registers on the wasm backend, replacing stock ones of the same name. */
-export const wasmTrainingKernels: readonly KernelConfig[] = [conv2DBackpropFilterConfig, conv2DBackpropInputConfig];
+export const wasmTrainingKernels: readonly KernelConfig[] = [
+  conv2DBackpropFilterConfig,
+  conv2DBackpropInputConfig,
+  tileConfig,
+  sumConfig,
+  meanConfig,
+];
 
 /**
  * Registers this package's training kernels on the 'wasm' backend (idempotent). Call it before or
@@ -14,12 +22,35 @@ export const wasmTrainingKernels: readonly KernelConfig[] = [conv2DBackpropFilte
 export function registerWasmTrainingKernels(): string[] {
   const names: string[] = [];
   for (const config of wasmTrainingKernels) {
-    if (getKernel(config.kernelName, config.backendName) === config) continue;
-    if (getKernel(config.kernelName, config.backendName) !== undefined) {
+    const current = getKernel(config.kernelName, config.backendName);
+    if (current === config) continue;
+    if (current !== undefined) {
+      stockKernels.set(config.kernelName, current);
+      (config as { bindStock?: (stock: KernelConfig) => void }).bindStock?.(current);
       unregisterKernel(config.kernelName, config.backendName);
     }
     registerKernel(config);
     names.push(config.kernelName);
   }
   return names;
+}
+
+const stockKernels = new Map<string, KernelConfig>();
+
+/**
+ * Undoes `registerWasmTrainingKernels()`: removes this package's kernels and puts back the stock
+ * ones they replaced (for comparisons and benchmarks).
+ */
+export function unregisterWasmTrainingKernels(): void {
+  for (const config of wasmTrainingKernels) {
+    if (getKernel(config.kernelName, config.backendName) !== config) continue;
+    unregisterKernel(config.kernelName, config.backendName);
+    const stock = stockKernels.get(config.kernelName);
+    if (stock === undefined) continue;
+    registerKernel(stock);
+    // A kernel registered after its backend initialised has not been set up (the wasm kernels bind
+    // their C++ entry points in setupFunc).
+    const backend = findBackend(config.backendName);
+    if (backend !== null) stock.setupFunc?.(backend);
+  }
 }

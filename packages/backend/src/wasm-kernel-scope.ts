@@ -61,8 +61,43 @@ export class KernelScope {
     return this.run('Transpose', { x }, { perm });
   }
 
+  /**
+   * A float32 slice copied straight from heap views (the wasm Slice kernel first copies its whole
+   * input out of the heap, which dominates when a large tensor is sliced many times).
+   */
   slice(x: TensorInfo, begin: number[], size: number[]): TensorInfo {
-    return this.run('Slice', { x }, { begin, size });
+    const out = this.adopt(this.backend.makeOutput(size, 'float32'));
+    const src = this.backend.typedArrayFromHeap(x);
+    const dst = this.backend.typedArrayFromHeap(out);
+    const shape = x.shape;
+    const rank = shape.length;
+    const strides = new Array<number>(rank);
+    let stride = 1;
+    for (let d = rank - 1; d >= 0; d--) {
+      strides[d] = stride;
+      stride *= shape[d] as number;
+    }
+    // Merge the trailing dimensions the slice takes whole into one contiguous run.
+    let inner = rank - 1;
+    let run = size[inner] as number;
+    while (inner > 0 && size[inner] === shape[inner] && begin[inner] === 0) {
+      inner--;
+      run *= size[inner] as number;
+    }
+    let offset = 0;
+    const copy = (d: number, base: number): void => {
+      if (d === inner) {
+        const start = base + (begin[d] as number) * (strides[d] as number);
+        dst.set(src.subarray(start, start + run), offset);
+        offset += run;
+        return;
+      }
+      for (let i = 0; i < (size[d] as number); i++) {
+        copy(d + 1, base + ((begin[d] as number) + i) * (strides[d] as number));
+      }
+    };
+    copy(0, 0);
+    return out;
   }
 
   /** Pads with zeros; negative amounts crop. */

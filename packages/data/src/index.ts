@@ -27,3 +27,9 @@ export {
   syntheticClassName,
   writeSyntheticImageFolder,
 } from './synthetic.js';
+export {
+  FatalDatasetError,
+  WorkerDataset,
+  type WorkerDatasetOptions,
+  workerDataset,
+} from './worker-dataset.js';

@@ -175,6 +175,7 @@ export class DataLoader {
         good.push({ index, sample: result.sample });
         continue;
       }
+      if ((result.error as { fatal?: unknown } | null)?.fatal === true) throw result.error;
       firstError ??= result.error;
       this.skip(index, epoch, result.error);
     }

@@ -19,9 +19,9 @@ function packageRows(label: number): number[][] {
 describe('fashionMnist', () => {
   let train: FashionMnist;
   let test: FashionMnist;
-  beforeAll(async () => {
-    train = await fashionMnist({ split: 'train' });
-    test = await fashionMnist({ split: 'test' });
+  beforeAll(() => {
+    train = fashionMnist({ split: 'train' });
+    test = fashionMnist({ split: 'test' });
   });
 
   it('has 60,000 train and 10,000 test images, 6,000 and 1,000 per class, class-major', () => {
@@ -60,7 +60,7 @@ describe('fashionMnist', () => {
     expect(Array.from(image.data)).toEqual(Array.from(train.raw(12345).pixels));
     expect(Math.max(...image.data)).toBeLessThanOrEqual(255);
     const seen: ImageInput[] = [];
-    const withTransform = await fashionMnist({
+    const withTransform = fashionMnist({
       split: 'test',
       transform: {
         apply: async (input) => {
@@ -75,8 +75,8 @@ describe('fashionMnist', () => {
     expect(withTransform.describe(3)).toBe('fashion-mnist/test/3');
   });
 
-  it('rejects a bad split or index', async () => {
-    await expect(fashionMnist({ split: 'val' as 'train' })).rejects.toThrow(
+  it('rejects a bad split or index', () => {
+    expect(() => fashionMnist({ split: 'val' as 'train' })).toThrow(
       /split must be 'train' or 'test', got val/,
     );
     expect(() => test.raw(10000)).toThrow(/index must be an integer in \[0, 10000\), got 10000/);

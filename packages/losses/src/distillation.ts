@@ -21,7 +21,7 @@ export interface DistillationOptions {
   form?: DistillationForm;
   /** Softmax temperature T > 0; default 20 (the paper's). */
   temperature?: number;
-  /** w in [0, 1], the weight of the hard-label term; form 'gluoncv' only; default 0.5. */
+  /** w in [0, 1], the weight of the hard-label term in form 'gluoncv' (default 0.5); the paper's form has none and ignores it. */
   weight?: number;
   /** Label smoothing of the true-label term p (the paper's final recipe combines it with distillation). */
   labelSmoothing?: number;
@@ -52,11 +52,6 @@ export function distillationLoss(
   }
   if (!Number.isFinite(temperature) || temperature <= 0) {
     throw new RangeError(`${fn}: temperature must be a finite number > 0; got ${temperature}`);
-  }
-  if (weight !== undefined && form === 'paper') {
-    throw new RangeError(
-      `${fn}: weight applies to form 'gluoncv' only; the paper's form has no weight (got ${weight})`,
-    );
   }
   const w = weight ?? 0.5;
   if (!Number.isFinite(w) || w < 0 || w > 1) {

@@ -35,6 +35,8 @@ describe('distillationLoss', () => {
     expect(distillationLoss(z, r, y).dataSync()[0]).toBeCloseTo(401 * Math.LN2, 3);
     expect(distillationLoss(z, r, y, { form: 'gluoncv' }).dataSync()[0]).toBeCloseTo(200.5 * Math.LN2, 3);
     expect(distillationLoss(z, r, y, { form: 'gluoncv', weight: 1 }).dataSync()[0]).toBeCloseTo(Math.LN2, 5);
+    // the paper's form has no weight: one passed along (as a shared config might) changes nothing
+    expect(distillationLoss(z, r, y, { weight: 0.9 }).dataSync()[0]).toBeCloseTo(401 * Math.LN2, 3);
   });
 
   for (const c of kd.cases) {
@@ -124,7 +126,9 @@ describe('distillationLoss', () => {
     expect(() => distillationLoss(z, z, y, { temperature: 0 })).toThrow(
       /temperature must be a finite number > 0; got 0/,
     );
-    expect(() => distillationLoss(z, z, y, { weight: 0.3 })).toThrow(/weight applies to form 'gluoncv' only/);
+    expect(() => distillationLoss(z, z, y, { weight: -0.1 })).toThrow(
+      /weight must be a number in \[0, 1\]; got -0.1/,
+    );
     expect(() => distillationLoss(z, z, y, { form: 'gluoncv', weight: 2 })).toThrow(
       /weight must be a number in \[0, 1\]; got 2/,
     );

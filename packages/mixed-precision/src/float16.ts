@@ -92,8 +92,18 @@ export function roundToFloat16(
   const t = table();
   const inBits = bitsView(values);
   const outBits = bitsView(out);
-  for (let i = 0; i < inBits.length; i++)
-    outBits[i] = t[float32BitsToFloat16Bits(inBits[i] as number)] as number;
+  for (let i = 0; i < inBits.length; i++) {
+    const b = inBits[i] as number;
+    const magnitude = b & 0x7fffffff;
+    if (magnitude >= 0x38800000 && magnitude < 0x47800000) {
+      // normal half range [2^-14, 2^16): round the 13 low mantissa bits to nearest even in place; a carry
+      // moves into the exponent, and reaching 2^16 means the half overflowed to infinity
+      const rounded = (magnitude + 0xfff + ((magnitude >>> 13) & 1)) & 0xffffe000;
+      outBits[i] = ((b & 0x80000000) | (rounded >= 0x47800000 ? 0x7f800000 : rounded)) >>> 0;
+    } else {
+      outBits[i] = t[float32BitsToFloat16Bits(b)] as number;
+    }
+  }
   return out;
 }
 

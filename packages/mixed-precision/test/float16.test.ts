@@ -31,6 +31,37 @@ const sha256 = (a: Uint16Array | Uint32Array) =>
 const floatsOfBits = (bits: Uint32Array) => new Float32Array(bits.buffer, bits.byteOffset, bits.length);
 const bitsOf = (x: number) => new Uint32Array(new Float32Array([x]).buffer)[0]!;
 
+/** The numpy script's boundary set: [v, v+1ulp, v-1ulp, mid-1ulp, mid, mid+1ulp] per positive half, both signs. */
+function boundaryInputs(): Uint32Array {
+  const rows: number[] = [];
+  for (let h = 0; h < 0x7c00; h++) {
+    const value = fromFloat16Bits(Uint16Array.of(h))[0]!;
+    const v = bitsOf(value);
+    const next = h === 0x7bff ? 65536 : fromFloat16Bits(Uint16Array.of(h + 1))[0]!;
+    const mid = bitsOf((value + next) / 2);
+    rows.push(v, v + 1, v > 0 ? v - 1 : v, mid - 1, mid, mid + 1);
+  }
+  const input = new Uint32Array(rows.length * 2);
+  input.set(rows);
+  rows.forEach((b, i) => {
+    input[rows.length + i] = (b | 0x80000000) >>> 0;
+  });
+  return input;
+}
+
+function randomInputs(seed: number, count: number): Uint32Array {
+  const input = new Uint32Array(count);
+  let x = seed;
+  for (let i = 0; i < count; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    input[i] = x;
+  }
+  return input;
+}
+
 describe('float32 -> binary16 against numpy float16', () => {
   for (const c of fixture.cases) {
     it(c.name, () => {
@@ -40,35 +71,14 @@ describe('float32 -> binary16 against numpy float16', () => {
   }
 
   it('every half value, its float32 neighbours and the midpoints and their neighbours (both signs)', () => {
-    // rebuilds the numpy script's input set: [v, v+1ulp, v-1ulp, mid-1ulp, mid, mid+1ulp] per positive half
-    const rows: number[] = [];
-    for (let h = 0; h < 0x7c00; h++) {
-      const v = bitsOf(fromFloat16Bits(Uint16Array.of(h))[0]!);
-      const value = fromFloat16Bits(Uint16Array.of(h))[0]!;
-      const next = h === 0x7bff ? 65536 : fromFloat16Bits(Uint16Array.of(h + 1))[0]!;
-      const mid = bitsOf((value + next) / 2);
-      rows.push(v, v + 1, v > 0 ? v - 1 : v, mid - 1, mid, mid + 1);
-    }
-    const input = new Uint32Array(rows.length * 2);
-    input.set(rows);
-    rows.forEach((b, i) => {
-      input[rows.length + i] = (b | 0x80000000) >>> 0;
-    });
+    const input = boundaryInputs();
     expect(input.length).toBe(fixture.boundary.count);
     expect(sha256(input)).toBe(fixture.boundary.inputSha256);
     expect(sha256(toFloat16Bits(floatsOfBits(input)))).toBe(fixture.boundary.halfSha256);
   });
 
   it('200000 xorshift32 float32 bit patterns (NaN payloads, subnormals, everything)', () => {
-    const input = new Uint32Array(fixture.random.count);
-    let x = fixture.random.seed;
-    for (let i = 0; i < input.length; i++) {
-      x ^= x << 13;
-      x ^= x >>> 17;
-      x ^= x << 5;
-      x >>>= 0;
-      input[i] = x;
-    }
+    const input = randomInputs(fixture.random.seed, fixture.random.count);
     expect(sha256(input)).toBe(fixture.random.inputSha256);
     expect(sha256(toFloat16Bits(floatsOfBits(input)))).toBe(fixture.random.halfSha256);
   });
@@ -114,6 +124,17 @@ describe('roundToFloat16', () => {
     expect(r[6]).toBe(0.0999755859375);
     expect(r[7]).toBe(Number.NEGATIVE_INFINITY);
     expect(roundNumberToFloat16(0.1)).toBe(0.0999755859375);
+  });
+
+  it('equals fromFloat16Bits(toFloat16Bits(x)) bit for bit on the boundary and random sets', () => {
+    for (const input of [boundaryInputs(), randomInputs(fixture.random.seed, fixture.random.count)]) {
+      const x = floatsOfBits(input);
+      const viaBits = new Uint32Array(fromFloat16Bits(toFloat16Bits(x)).buffer);
+      const direct = new Uint32Array(roundToFloat16(x).buffer);
+      let mismatches = 0;
+      for (let i = 0; i < direct.length; i++) if (direct[i] !== viaBits[i]) mismatches++;
+      expect(mismatches).toBe(0);
+    }
   });
 
   it('is idempotent and works in place', () => {

@@ -52,10 +52,19 @@ describe('roundTensorToFloat16', () => {
 describe('roundLayerOutputs', () => {
   it('rounds every leaf layer output, nested models included, and undoes it', () => {
     const inner = tf.sequential({
-      layers: [tf.layers.dense({ units: 5, inputShape: [4], activation: 'tanh' })],
+      layers: [
+        tf.layers.dense({
+          units: 5,
+          inputShape: [4],
+          activation: 'tanh',
+          kernelInitializer: tf.initializers.glorotUniform({ seed: 6 }),
+        }),
+      ],
     });
     const input = tf.input({ shape: [3] });
-    const hidden = tf.layers.dense({ units: 4 }).apply(input) as tf.SymbolicTensor;
+    const hidden = tf.layers
+      .dense({ units: 4, kernelInitializer: tf.initializers.glorotUniform({ seed: 7 }) })
+      .apply(input) as tf.SymbolicTensor;
     const model = tf.model({ inputs: input, outputs: inner.apply(hidden) as tf.SymbolicTensor });
     const x = tf.randomNormal([6, 3], 0, 1, 'float32', 7);
     const plain = model.predict(x) as tf.Tensor;
@@ -125,7 +134,7 @@ describe('MixedPrecisionTrainer', () => {
         tf.layers.dense({
           units: 3,
           inputShape: [2],
-          kernelInitializer: 'glorotUniform',
+          kernelInitializer: tf.initializers.glorotUniform({ seed: 5 }),
           biasInitializer: 'ones',
         }),
       ],
@@ -134,7 +143,12 @@ describe('MixedPrecisionTrainer', () => {
       [0.3, -0.7],
       [1.1, 0.2],
     ]);
-    const mp = new MixedPrecisionTrainer({ model, optimizer: tf.train.sgd(1e-3) });
+    // a scale of 2^10 keeps the scaled gradients (about 1 to 3 times the scale) below 65504
+    const mp = new MixedPrecisionTrainer({
+      model,
+      optimizer: tf.train.sgd(1e-3),
+      lossScaler: new DynamicLossScaler({ initScale: 1024 }),
+    });
     const masters = model.trainableWeights.map((w) => w.read().clone());
     let weightsSeen: boolean[] = [];
     let outputHalf = false;
@@ -145,7 +159,7 @@ describe('MixedPrecisionTrainer', () => {
       return tf.mean(tf.square(y)) as tf.Scalar;
     });
     expect(result.stepped).toBe(true);
-    expect(result.scale).toBe(2 ** 16);
+    expect(result.scale).toBe(1024);
     expect(weightsSeen).toEqual([true, true]);
     expect(outputHalf).toBe(true);
     // masters moved by a tiny float32 step that binary16 could not hold: 1 - 1e-3 * g is no half value
@@ -199,6 +213,40 @@ describe('MixedPrecisionTrainer', () => {
       expect(mp.skippedSteps).toBe(1);
       expect(model.trainableWeights.map((w) => Array.from(w.read().dataSync()))).toEqual(before);
     }
+  });
+
+  it('trains a small conv + batch-norm classifier with tfjs-layers and tf.train.momentum', () => {
+    const model = tf.sequential({
+      layers: [
+        tf.layers.conv2d({
+          inputShape: [6, 6, 1],
+          filters: 4,
+          kernelSize: 3,
+          kernelInitializer: tf.initializers.heNormal({ seed: 1 }),
+        }),
+        tf.layers.batchNormalization({}),
+        tf.layers.activation({ activation: 'relu' }),
+        tf.layers.flatten({}),
+        tf.layers.dense({ units: 2, kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }) }),
+      ],
+    });
+    // class 1 = bright left half, class 0 = bright right half
+    const left = tf.concat([tf.ones([8, 6, 3, 1]), tf.zeros([8, 6, 3, 1])], 2);
+    const x = tf.add(
+      tf.concat([left, tf.reverse(left, 2)]),
+      tf.randomNormal([16, 6, 6, 1], 0, 0.1, 'float32', 3),
+    );
+    const y = tf.oneHot(tf.tensor1d([...Array(8).fill(1), ...Array(8).fill(0)], 'int32'), 2);
+    const mp = new MixedPrecisionTrainer({ model, optimizer: tf.train.momentum(0.05, 0.9, true) });
+    const losses = Array.from({ length: 12 }, () =>
+      mp.step(
+        () => tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar,
+      ),
+    ).map((r) => r.loss);
+    expect(losses.every(Number.isFinite)).toBe(true);
+    expect(losses.at(-1)!).toBeLessThan(0.5 * losses[0]!);
+    expect(model.getWeights().every((w) => Array.from(w.dataSync()).every(Number.isFinite))).toBe(true);
+    mp.detach();
   });
 
   it('works on bare variables and leaks no tensors', () => {

@@ -37,6 +37,7 @@ for foreach in (False, True):
         times.append((time.perf_counter() - start) / steps * 1000)
     med = statistics.median(times)
     rows.append({
+        'values': sum(p.numel() for p in params),
         'backend': f'pytorch {torch.__version__} ({torch.get_num_threads()} threads)',
         'candidate': f'torch.optim.SGD nesterov, wd 1e-4 on ndim>1, foreach={foreach}',
         'medianMs': round(med, 2),

@@ -1,7 +1,8 @@
 /**
- * Time of one optimizer update over ResNet-50's 161 parameter tensors (25.6 M values), NesterovSGD against
- * tfjs' own tf.train.momentum(lr, 0.9, useNesterov = true) measured in the same process, on each backend, and
- * PyTorch 1.13's torch.optim.SGD (nesterov, weight decay) on the same shapes when /usr/bin/python3 has torch.
+ * Time of one optimizer update over ResNet-50's 161 parameter tensors (25.6 M values; on the slow cpu backend
+ * a quarter-width ResNet-50, 1.6 M values), NesterovSGD against tfjs' own tf.train.momentum(lr, 0.9,
+ * useNesterov = true) measured in the same process on the same backend, and PyTorch 1.13's torch.optim.SGD
+ * (nesterov, weight decay) on full ResNet-50 when /usr/bin/python3 has torch.
  *
  *   npm run bench -w @bot/optim   (env BENCH_BACKENDS=wasm,cpu  BENCH_RUNS=5  BENCH_STEPS=3)
  */
@@ -19,16 +20,17 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const STEPS = Number(process.env.BENCH_STEPS ?? 3);
 
 /** ResNet-50 (torchvision layout, tfjs HWIO kernels) parameter names and shapes. */
-export function resnet50Shapes(): [string, number[]][] {
+export function resnet50Shapes(widthDivisor = 1): [string, number[]][] {
   const out: [string, number[]][] = [];
   const bn = (name: string, c: number) => {
     out.push([`${name}/gamma`, [c]], [`${name}/beta`, [c]]);
   };
-  out.push(['conv1/kernel', [7, 7, 3, 64]]);
-  bn('bn1', 64);
-  let inC = 64;
+  const base = 64 / widthDivisor;
+  out.push(['conv1/kernel', [7, 7, 3, base]]);
+  bn('bn1', base);
+  let inC = base;
   [3, 4, 6, 3].forEach((blocks, stage) => {
-    const width = 64 * 2 ** stage;
+    const width = base * 2 ** stage;
     for (let b = 0; b < blocks; b++) {
       const p = `layer${stage + 1}.${b}`;
       out.push([`${p}.conv1/kernel`, [1, 1, inC, width]]);
@@ -44,7 +46,7 @@ export function resnet50Shapes(): [string, number[]][] {
       inC = width * 4;
     }
   });
-  out.push(['fc/kernel', [2048, 1000]], ['fc/bias', [1000]]);
+  out.push(['fc/kernel', [inC, 1000]], ['fc/bias', [1000]]);
   return out;
 }
 
@@ -56,6 +58,7 @@ function median(xs: number[]): number {
 
 interface Row {
   backend: string;
+  values: number;
   candidate: string;
   medianMs: number;
   runsMs: number[];
@@ -73,7 +76,8 @@ async function benchBackend(backend: string): Promise<Row[]> {
   }
   if (!(await tf.setBackend(backend))) throw new Error(`backend ${backend} did not initialise`);
   await tf.ready();
-  const shapes = resnet50Shapes();
+  const shapes = resnet50Shapes(backend === 'cpu' ? 4 : 1);
+  const values = shapes.reduce((n, [, s]) => n + s.reduce((a, b) => a * b, 1), 0);
   const variables = shapes.map(([name, shape]) =>
     tf.variable(tf.randomNormal(shape, 0, 0.05, 'float32', 1), true, `${backend}/${name}`),
   );
@@ -81,10 +85,15 @@ async function benchBackend(backend: string): Promise<Row[]> {
   for (const v of variables) grads[v.name] = tf.randomNormal(v.shape, 0, 0.01, 'float32', 2);
   const candidates: [string, tf.Optimizer][] = [
     ['tf.train.momentum(0.1, 0.9, nesterov) [reference]', tf.train.momentum(0.1, 0.9, true)],
-    ['NesterovSGD lr 0.1, wd 0', new NesterovSGD({ learningRate: 0.1 })],
-    ['NesterovSGD lr 0.1, wd 1e-4 noBiasDecay', new NesterovSGD({ learningRate: 0.1, weightDecay: 1e-4 })],
+    ['NesterovSGD wd 0, fusedKernel: false', new NesterovSGD({ learningRate: 0.1, fusedKernel: false })],
+    ['NesterovSGD wd 0 (default)', new NesterovSGD({ learningRate: 0.1 })],
     [
-      'NesterovSGD + schedule + maxGradNorm + skipNonFinite',
+      'NesterovSGD wd 1e-4 noBiasDecay, fusedKernel: false',
+      new NesterovSGD({ learningRate: 0.1, weightDecay: 1e-4, fusedKernel: false }),
+    ],
+    ['NesterovSGD wd 1e-4 noBiasDecay (default)', new NesterovSGD({ learningRate: 0.1, weightDecay: 1e-4 })],
+    [
+      'NesterovSGD wd 1e-4 + schedule + maxGradNorm + skipNonFinite (default)',
       new NesterovSGD({
         learningRate: (s) => 0.1 * Math.min(1, (s + 1) / 100),
         weightDecay: 1e-4,
@@ -111,7 +120,14 @@ async function benchBackend(backend: string): Promise<Row[]> {
   const rows = candidates.map(([candidate], i) => {
     const runsMs = (times[i] ?? []).map((t) => Number(t.toFixed(2)));
     const medianMs = median(times[i] ?? []);
-    return { backend, candidate, medianMs: Number(medianMs.toFixed(2)), runsMs, ratioToReference: Number((medianMs / reference).toFixed(3)) };
+    return {
+      backend,
+      values,
+      candidate,
+      medianMs: Number(medianMs.toFixed(2)),
+      runsMs,
+      ratioToReference: Number((medianMs / reference).toFixed(3)),
+    };
   });
   for (const [, optimizer] of candidates) optimizer.dispose();
   tf.dispose([...variables, ...Object.values(grads)]);
@@ -119,10 +135,12 @@ async function benchBackend(backend: string): Promise<Row[]> {
 }
 
 function benchTorch(): Row[] {
-  const script = join(here, 'torch_sgd_bench.py');
+  const script = join(pkgRoot, 'bench', 'torch_sgd_bench.py');
   const result = spawnSync('/usr/bin/python3', [script, String(RUNS), String(STEPS)], { encoding: 'utf8' });
   if (result.status !== 0) {
-    console.log(`skipping PyTorch reference: ${result.stderr.trim().split('\n').at(-1) ?? result.error?.message}`);
+    console.log(
+      `skipping PyTorch reference: ${result.stderr.trim().split('\n').at(-1) ?? result.error?.message}`,
+    );
     return [];
   }
   return JSON.parse(result.stdout) as Row[];
@@ -132,15 +150,27 @@ const rows: Row[] = [];
 for (const backend of BACKENDS) rows.push(...(await benchBackend(backend)));
 rows.push(...benchTorch());
 
-const values = resnet50Shapes().reduce((n, [, s]) => n + s.reduce((a, b) => a * b, 1), 0);
-console.log(`\none update of ResNet-50's parameters (${(values / 1e6).toFixed(2)} M values, 161 tensors); median of ${RUNS} runs x ${STEPS} steps`);
-console.log('| backend | optimizer | ms / update (median) | vs tfjs momentum, same backend | runs (ms) |');
-console.log('|---|---|---|---|---|');
+console.log(`\none update of ResNet-50's 161 parameter tensors; median of ${RUNS} runs x ${STEPS} steps`);
+console.log(
+  '| backend | M values | optimizer | ms / update (median) | vs tf.train.momentum, same backend | runs (ms) |',
+);
+console.log('|---|---|---|---|---|---|');
 for (const r of rows) {
-  console.log(`| ${r.backend} | ${r.candidate} | ${r.medianMs} | ${r.ratioToReference}x | ${r.runsMs.join(', ')} |`);
+  const cells = [
+    r.backend,
+    (r.values / 1e6).toFixed(2),
+    r.candidate,
+    r.medianMs,
+    `${r.ratioToReference}x`,
+    r.runsMs.join(', '),
+  ];
+  console.log(`| ${cells.join(' | ')} |`);
 }
 const outDir = join(pkgRoot, 'bench-results');
 if (!existsSync(outDir)) mkdirSync(outDir, { recursive: true });
 const file = join(outDir, 'update.json');
-writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), values, runs: RUNS, steps: STEPS, rows }, null, 2));
+writeFileSync(
+  file,
+  JSON.stringify({ date: new Date().toISOString(), runs: RUNS, steps: STEPS, rows }, null, 2),
+);
 console.log(`\nwrote ${file}`);

@@ -1,13 +1,15 @@
-import * as tf from '@tensorflow/tfjs';
+import { type BackendChoice, selectBackend } from '@bot/backend';
+import type { TrainConfig } from '../config.js';
+import { ConfigError } from '../errors.js';
 
-// FALLBACK until @bot/backend lands: cpu only.
-export interface BackendChoice {
-  name: 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
-  reason: string;
-  skipped: { name: string; why: string }[];
-}
+export type { BackendChoice };
 
-export async function chooseBackend(prefer: string): Promise<BackendChoice> {
-  await tf.setBackend('cpu');
-  return { name: 'cpu', reason: `fallback (asked for ${prefer})`, skipped: [] };
+/** Activates the config's backend; 'auto' lets @bot/backend pick (and honours BOT_BACKEND). */
+export async function chooseBackend(backend: TrainConfig['backend']): Promise<BackendChoice> {
+  try {
+    return await selectBackend(backend === 'auto' ? {} : { prefer: backend });
+  } catch (error) {
+    if (error instanceof RangeError) throw new ConfigError(`backend: ${error.message}`);
+    throw error;
+  }
 }

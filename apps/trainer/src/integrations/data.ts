@@ -1,94 +1,124 @@
-import { createRequire } from 'node:module';
-import { Rng } from '@bot/rng';
+import { existsSync, statSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  compose,
+  imagenetTrain,
+  imagenetVal,
+  mixup,
+  Normalize,
+  RandomCrop,
+  RandomHorizontalFlip,
+} from '@bot/augment';
+import { type Batch, DataLoader, type Dataset, fashionMnist, imageFolder, writeSyntheticImageFolder } from '@bot/data';
 import type { TrainConfig } from '../config.js';
 import { TrainerError } from '../errors.js';
 
-// FALLBACK until @bot/data and @bot/augment land: Fashion-MNIST only.
-export interface ImageTensor {
-  data: Float32Array;
-  shape: [number, number, number];
-  layout: 'hwc' | 'chw';
-}
-export interface Dataset {
-  readonly length: number;
-  readonly classes: readonly string[];
-  load(index: number, rng: Rng): Promise<{ image: ImageTensor; label: number }>;
-}
-export interface Batch {
-  images: Float32Array;
-  shape: [number, number, number, number];
-  labels: Int32Array;
-  indices: Uint32Array;
-}
-
-const FASHION_CLASSES = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'];
-
-function fashion(split: 'train' | 'test', train: boolean): Dataset {
-  const require = createRequire(import.meta.url);
-  const items: { pixels: number[]; label: number }[] = [];
-  for (let k = 0; k < 10; k++) {
-    const rows = (require(`fashion-mnist/src/clothes/${k}.json`) as { data: number[][] }).data;
-    const [from, to] = split === 'train' ? [0, 6000] : [6000, 7000];
-    for (let i = from; i < Math.min(to, rows.length); i++) items.push({ pixels: rows[i]!, label: k });
-  }
-  return {
-    length: items.length,
-    classes: FASHION_CLASSES,
-    async load(index, rng) {
-      const item = items[index]!;
-      const flip = train && rng.uniform() < 0.5;
-      const data = new Float32Array(784);
-      for (let y = 0; y < 28; y++)
-        for (let x = 0; x < 28; x++) data[y * 28 + x] = (item.pixels[y * 28 + (flip ? 27 - x : x)]! / 255 - 0.286) / 0.353;
-      return { image: { data, shape: [28, 28, 1], layout: 'hwc' }, label: item.label };
-    },
-  };
-}
+export { type Batch, DataLoader, type Dataset, mixup };
 
 export interface OpenedData {
-  train: Dataset;
-  val: Dataset;
-  classes: readonly string[];
-  inputChannels: number;
-  description: string;
+  readonly train: Dataset;
+  readonly val: Dataset;
+  readonly classes: readonly string[];
+  readonly inputChannels: number;
+  readonly description: string;
 }
 
-function limit(ds: Dataset, n: number | null): Dataset {
-  if (n === null || n >= ds.length) return ds;
-  return { length: n, classes: ds.classes, load: (i, r) => ds.load(i, r) };
-}
+// Fashion-MNIST's pixel mean and standard deviation on the 0-255 scale (0.2860 and 0.3530 of 255).
+const FASHION_MEAN = [72.94];
+const FASHION_STD = [90.02];
 
-export async function openData(config: TrainConfig, _cacheDir: string): Promise<OpenedData> {
-  if (config.data !== 'fashion-mnist') throw new TrainerError(`data ${config.data}: needs @bot/data`);
+/** The first `n` items of a dataset (quick runs and tests). */
+function firstItems(dataset: Dataset, n: number | null): Dataset {
+  if (n === null || n >= dataset.length) return dataset;
+  // Spread the subset over the whole set: Fashion-MNIST and ImageFolders are stored class by class.
+  const stride = dataset.length / n;
+  const pick = (i: number) => Math.floor(i * stride);
   return {
-    train: limit(fashion('train', true), config.trainLimit),
-    val: limit(fashion('test', false), config.valLimit),
-    classes: FASHION_CLASSES,
-    inputChannels: 1,
-    description: 'Fashion-MNIST',
+    length: n,
+    classes: dataset.classes,
+    load: (index, rng) => dataset.load(pick(index), rng),
+    describe: (index) => dataset.describe?.(pick(index)) ?? `#${pick(index)}`,
   };
 }
 
-export class DataLoader {
-  skipped: { path: string; reason: string }[] = [];
-  constructor(
-    private readonly dataset: Dataset,
-    private readonly options: { batchSize: number; seed: number; shuffle: boolean; dropLast: boolean; concurrency: number },
-  ) {}
-  get batchesPerEpoch(): number {
-    const n = this.dataset.length / this.options.batchSize;
-    return this.options.dropLast ? Math.floor(n) : Math.ceil(n);
+function openFolder(root: string, split: 'train' | 'val', config: TrainConfig): Dataset {
+  const dir = join(root, split);
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) {
+    throw new TrainerError(
+      `data = ${JSON.stringify(root)}: no ${split}/ folder in it; an ImageFolder root holds train/<class>/<images> and val/<class>/<images>`,
+    );
   }
-  async *epoch(epochIndex: number, opts: { startBatch?: number } = {}): AsyncIterable<Batch> {
-    const order = this.options.shuffle ? Rng.derive(this.options.seed, epochIndex).permutation(this.dataset.length) : Uint32Array.from({ length: this.dataset.length }, (_, i) => i);
-    for (let b = opts.startBatch ?? 0; b < this.batchesPerEpoch; b++) {
-      const idx = order.subarray(b * this.options.batchSize, Math.min(order.length, (b + 1) * this.options.batchSize));
-      const samples = await Promise.all(Array.from(idx, (i) => this.dataset.load(i, Rng.derive(this.options.seed, epochIndex, i))));
-      const [h, w, c] = samples[0]!.image.shape;
-      const images = new Float32Array(idx.length * h * w * c);
-      samples.forEach((s, k) => images.set(s.image.data, k * h * w * c));
-      yield { images, shape: [idx.length, h, w, c], labels: Int32Array.from(samples, (s) => s.label), indices: Uint32Array.from(idx) };
+  const transform = split === 'train' ? imagenetTrain({ size: config.inputSize }) : imagenetVal({ size: config.inputSize });
+  try {
+    return imageFolder(dir, { transform });
+  } catch (error) {
+    throw new TrainerError(`data = ${JSON.stringify(root)}: ${(error as Error).message}`);
+  }
+}
+
+async function syntheticRoot(config: TrainConfig, cacheDir: string): Promise<string> {
+  const root = join(
+    cacheDir,
+    `synthetic-c${config.syntheticClasses}-n${config.syntheticPerClass}-s${config.syntheticSize}-seed${config.seed}`,
+  );
+  const marker = join(root, '.complete');
+  if (!existsSync(marker)) {
+    await writeSyntheticImageFolder(root, {
+      classes: config.syntheticClasses,
+      size: config.syntheticSize,
+      seed: config.seed,
+      split: { train: config.syntheticPerClass, val: config.syntheticPerClass },
+    });
+    await writeFile(marker, '');
+  }
+  return root;
+}
+
+/** The training and validation sets a config names, with their transforms. */
+export async function openData(config: TrainConfig, cacheDir: string): Promise<OpenedData> {
+  if (config.data === 'fashion-mnist') {
+    const normalize = new Normalize({ mean: FASHION_MEAN, std: FASHION_STD });
+    const [train, val] = await Promise.all([
+      fashionMnist({
+        split: 'train',
+        transform: compose([new RandomCrop(28, { padding: 2 }), new RandomHorizontalFlip(), normalize]),
+      }),
+      fashionMnist({ split: 'test', transform: compose([normalize]) }),
+    ]);
+    if (config.inputSize !== 28) {
+      throw new TrainerError(`inputSize = ${config.inputSize}: Fashion-MNIST images are 28x28; use --input-size 28`, 2);
     }
+    return {
+      train: firstItems(train, config.trainLimit),
+      val: firstItems(val, config.valLimit),
+      classes: train.classes,
+      inputChannels: 1,
+      description: 'Fashion-MNIST',
+    };
   }
-  close(): void {}
+  let root = config.data;
+  let description = `ImageFolder ${root}`;
+  if (config.data === 'synthetic') {
+    root = await syntheticRoot(config, cacheDir);
+    description = `synthetic shapes (${config.syntheticClasses} classes, ${config.syntheticSize} px)`;
+  } else if (!existsSync(root) || !statSync(root).isDirectory()) {
+    throw new TrainerError(
+      `data = ${JSON.stringify(root)}: no such folder; pass --data fashion-mnist, --data synthetic, or an ImageFolder root holding train/ and val/`,
+    );
+  }
+  const train = openFolder(root, 'train', config);
+  const val = openFolder(root, 'val', config);
+  if (train.classes.join('\n') !== val.classes.join('\n')) {
+    throw new TrainerError(
+      `data = ${JSON.stringify(root)}: train/ has ${train.classes.length} classes and val/ has ${val.classes.length}; they must hold the same class folders`,
+    );
+  }
+  return {
+    train: firstItems(train, config.trainLimit),
+    val: firstItems(val, config.valLimit),
+    classes: train.classes,
+    inputChannels: 3,
+    description,
+  };
 }

@@ -1,0 +1,25 @@
+import * as tf from '@tensorflow/tfjs';
+
+/** One SGD step with Nesterov momentum on softmax cross-entropy: forward, loss, backward, update. */
+export function makeTrainStep(
+  model: tf.LayersModel,
+  optimizer: tf.Optimizer,
+): (images: tf.Tensor4D, labels: tf.Tensor1D) => number {
+  const numClasses = (model.outputs[0] as tf.SymbolicTensor).shape[1] as number;
+  return (images, labels) => {
+    const cost = optimizer.minimize(() => {
+      const logits = model.apply(images, { training: true }) as tf.Tensor2D;
+      return tf.losses.softmaxCrossEntropy(tf.oneHot(labels, numClasses), logits) as tf.Scalar;
+    }, true) as tf.Scalar;
+    const loss = cost.dataSync()[0] as number;
+    cost.dispose();
+    return loss;
+  };
+}
+
+export function randomBatch(batch: number, size: number, numClasses: number, seed: number) {
+  return tf.tidy(() => ({
+    images: tf.randomNormal([batch, size, size, 3], 0, 1, 'float32', seed) as tf.Tensor4D,
+    labels: tf.randomUniform([batch], 0, numClasses, 'int32', seed + 1) as tf.Tensor1D,
+  }));
+}

@@ -1,0 +1,33 @@
+import { util } from '@tensorflow/tfjs-core';
+import { type KernelArgs, overrideKernel } from './override.js';
+
+/**
+ * Sum and Mean over the leading axes of a float32 tensor (a batch norm's per-channel reductions over
+ * N, H, W). The stock wasm kernels transpose the whole input first to bring those axes innermost;
+ * this accumulates rows in place instead.
+ */
+function reduceLeadingAxes(args: KernelArgs, mean: boolean) {
+  const { inputs, backend, attrs } = args;
+  const x = inputs.x;
+  if (x === undefined || x.dtype !== 'float32') return null;
+  const rank = x.shape.length;
+  const axes = util.parseAxisParam(attrs.axis as number | number[], x.shape).sort((a, b) => a - b);
+  if (axes.length === 0 || axes.length === rank || axes.some((a, i) => a !== i)) return null;
+  const rows = util.sizeFromShape(x.shape.slice(0, axes.length));
+  const cols = util.sizeFromShape(x.shape.slice(axes.length));
+  const keptShape = x.shape.slice(axes.length);
+  const outShape = attrs.keepDims === true ? [...axes.map(() => 1), ...keptShape] : keptShape;
+  const out = backend.makeOutput(outShape, 'float32');
+  const src = backend.typedArrayFromHeap(x);
+  const dst = backend.typedArrayFromHeap(out);
+  const acc = new Float64Array(cols);
+  for (let r = 0, o = 0; r < rows; r++) {
+    for (let c = 0; c < cols; c++, o++) acc[c] = (acc[c] as number) + (src[o] as number);
+  }
+  const scale = mean ? 1 / rows : 1;
+  for (let c = 0; c < cols; c++) dst[c] = (acc[c] as number) * scale;
+  return out;
+}
+
+export const sumConfig = overrideKernel('Sum', (args) => reduceLeadingAxes(args, false));
+export const meanConfig = overrideKernel('Mean', (args) => reduceLeadingAxes(args, true));
