@@ -22,6 +22,15 @@ export interface TrainingState {
   readonly lossScaler: unknown;
   readonly rng: RngState;
   readonly elapsedSeconds: number;
+  /** The running totals of the epoch in progress, so that its record after a resume is complete. */
+  readonly epochTotals: EpochTotals;
+}
+
+export interface EpochTotals {
+  readonly lossSum: number;
+  readonly batches: number;
+  readonly images: number;
+  readonly seconds: number;
 }
 
 /** The fields that fix the shapes of the weights: a checkpoint only loads into the same architecture. */

@@ -17,8 +17,13 @@ function escapeHtml(text: string): string {
   return text.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 }
 
-function pct(x: number | undefined): string {
-  return x === undefined || !Number.isFinite(x) ? '-' : (100 * x).toFixed(2);
+/** A number for the page; metrics.jsonl stores NaN as null, shown as '-'. */
+function fixed(x: number | null | undefined, digits: number, scale = 1): string {
+  return typeof x === 'number' && Number.isFinite(x) ? (scale * x).toFixed(digits) : '-';
+}
+
+function pct(x: number | null | undefined): string {
+  return fixed(x, 2, 100);
 }
 
 /** The three charts of a run as standalone SVG strings. */
@@ -69,7 +74,7 @@ export async function writeReport(
   const rows = epochs
     .map(
       (e) =>
-        `<tr><td>${e.epoch}</td><td>${e.step}</td><td>${e.trainLoss.toFixed(4)}</td><td>${e.valLoss.toFixed(4)}</td><td>${pct(e.top1)}</td><td>${pct(e.top5)}</td><td>${e.lr.toPrecision(3)}</td><td>${e.imagesPerSecond.toFixed(1)}</td><td>${e.seconds.toFixed(1)}</td></tr>`,
+        `<tr><td>${e.epoch}</td><td>${e.step}</td><td>${fixed(e.trainLoss, 4)}</td><td>${fixed(e.valLoss, 4)}</td><td>${pct(e.top1)}</td><td>${pct(e.top5)}</td><td>${fixed(e.lr, 5)}</td><td>${fixed(e.imagesPerSecond, 1)}</td><td>${fixed(e.seconds, 1)}</td></tr>`,
     )
     .join('\n');
   const settings: [string, string][] = [

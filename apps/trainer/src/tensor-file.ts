@@ -33,8 +33,8 @@ export function decodeTensorFile(bytes: Uint8Array): TensorFile {
   const file = decodeSafetensors(bytes);
   const tensors = new Map<string, StoredTensor>();
   for (const [name, entry] of file.tensors) {
-    // Copy: the entry's bytes may sit at an offset that is not a multiple of 4.
-    const raw = entry.bytes.slice();
+    // Copy (a Buffer's slice would not): the bytes may sit at an offset that is not a multiple of 4.
+    const raw = new Uint8Array(entry.bytes);
     if (entry.dtype === 'F32') tensors.set(name, { name, shape: entry.shape, data: new Float32Array(raw.buffer) });
     else if (entry.dtype === 'I32') tensors.set(name, { name, shape: entry.shape, data: new Int32Array(raw.buffer) });
     else throw new Error(`tensor ${name} has dtype ${entry.dtype}; checkpoints hold F32 and I32 only`);

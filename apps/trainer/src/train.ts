@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Rng } from '@bot/rng';
 import * as tf from '@tensorflow/tfjs';
 import { writeFileAtomic, type FileWriter } from './atomic-write.js';
-import { architectureOf, assignWeights, encodeCheckpoint, readCheckpoint, restoreState, saveCheckpoint } from './checkpoint.js';
+import { architectureOf, assignWeights, type EpochTotals, encodeCheckpoint, readCheckpoint, restoreState, saveCheckpoint } from './checkpoint.js';
 import type { TrainConfig } from './config.js';
 import { TrainerError } from './errors.js';
 import { type Accuracy, evaluate } from './evaluate.js';
@@ -135,6 +135,7 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
   let startBatch = 0;
   let step = 0;
   let elapsedBefore = 0;
+  let resumedTotals: EpochTotals | null = null;
 
   if (resumed) {
     const { state, weights, raw } = resumed;
@@ -147,6 +148,7 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
     startBatch = state.batchInEpoch;
     step = state.step;
     elapsedBefore = state.elapsedSeconds;
+    resumedTotals = state.epochTotals;
     // Drop metrics logged after the checkpoint (a kill between checkpoints) so the history has no duplicates.
     const kept = run.readMetrics().filter((r) => (r.type === 'step' ? r.step <= step : r.epoch <= startEpoch));
     await writeFileAtomic(run.metrics, kept.map((r) => `${JSON.stringify(r)}\n`).join(''));
@@ -157,7 +159,7 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
   const startedAt = performance.now();
   const elapsed = () => elapsedBefore + (performance.now() - startedAt) / 1000;
 
-  const checkpointNow = async (epoch: number, batchInEpoch: number) => {
+  const checkpointNow = async (epoch: number, batchInEpoch: number, epochTotals: EpochTotals) => {
     const bytes = encodeCheckpoint(model.weights, {
       config,
       numClasses,
@@ -169,6 +171,7 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
       lossScaler: scaler ? scaler.getState() : null,
       rng: rng.getState(),
       elapsedSeconds: elapsed(),
+      epochTotals,
     });
     await saveCheckpoint(run.checkpoint, bytes, options.checkpointWriter);
   };
@@ -257,9 +260,12 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
   for (let epoch = startEpoch; epoch < config.epochs && !interrupted; epoch++) {
     const first = epoch === startEpoch ? startBatch : 0;
     const mixup = config.mixupAlpha > 0 && epoch < config.epochs - config.mixupOffEpochs;
-    const epochStart = performance.now();
-    let images = 0;
-    let lossSum = 0;
+    const before: EpochTotals =
+      epoch === startEpoch && resumedTotals ? resumedTotals : { lossSum: 0, batches: 0, images: 0, seconds: 0 };
+    const epochStart = performance.now() - before.seconds * 1000;
+    let images = before.images;
+    let lossSum = before.lossSum;
+    let batches = before.batches;
     let batchInEpoch = first;
     progress.start(epoch, config.epochs, stepsPerEpoch, first);
     for await (const batch of trainLoader.epoch(epoch, { startBatch: first })) {
@@ -273,6 +279,7 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
       batchInEpoch += 1;
       images += batch.labels.length;
       lossSum += loss;
+      batches += 1;
       const seconds = (performance.now() - epochStart) / 1000;
       const imagesPerSecond = images / seconds;
       const skippedSteps = scaler?.skippedSteps ?? 0;
@@ -305,7 +312,8 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
     }
     progress.stop();
     if (interrupted) {
-      await checkpointNow(epoch, batchInEpoch);
+      const seconds = (performance.now() - epochStart) / 1000;
+      await checkpointNow(epoch, batchInEpoch, { lossSum, batches, images, seconds });
       write(`interrupted: saved ${run.checkpoint} at epoch ${epoch + 1}, batch ${batchInEpoch}; continue with --resume ${run.root}`);
       break;
     }
@@ -315,7 +323,7 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
       type: 'epoch',
       epoch: epoch + 1,
       step,
-      trainLoss: images > 0 ? lossSum / (batchInEpoch - first) : Number.NaN,
+      trainLoss: batches > 0 ? lossSum / batches : Number.NaN,
       top1: final.top1,
       top5: final.top5,
       valLoss: final.loss,
@@ -330,7 +338,7 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
     write(
       `epoch ${epoch + 1}/${config.epochs}: train loss ${record.trainLoss.toFixed(4)}, val loss ${record.valLoss.toFixed(4)}, top-1 ${(100 * record.top1).toFixed(2)}%, top-5 ${(100 * record.top5).toFixed(2)}%, ${record.imagesPerSecond.toFixed(1)} img/s, ${trainSeconds.toFixed(1)} s`,
     );
-    await checkpointNow(epoch + 1, 0);
+    await checkpointNow(epoch + 1, 0, { lossSum: 0, batches: 0, images: 0, seconds: 0 });
     await writeReport(run, config, { backend: backend.name, data: data.description, params, macs, finished: epoch + 1 === config.epochs }, stepsPerEpoch);
   }
   await trainLoader.close();

@@ -83,7 +83,7 @@ async function workerRunner(
     () => new Worker(script, { workerData: { inFlight, resampler } }),
   );
   const call = (w: Worker, msg: unknown) =>
-    new Promise<number>((resolve, reject) => {
+    new Promise<Float32Array[]>((resolve, reject) => {
       w.once('message', resolve);
       w.once('error', reject);
       w.postMessage(msg);

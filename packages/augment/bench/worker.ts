@@ -1,4 +1,5 @@
-// One bench worker: runs imagenetTrain() over the paths it is sent, `inFlight` images at a time.
+// One bench worker: runs imagenetTrain() over the paths it is sent, `inFlight` images at a time, and hands
+// the results back to the main thread (transferred, not copied), as a data loader would.
 import { parentPort, workerData } from 'node:worker_threads';
 import { Rng } from '@bot/rng';
 import sharp from 'sharp';
@@ -11,14 +12,16 @@ const pipeline = imagenetTrain({ resampler });
 
 parentPort?.on('message', async ({ paths, pass }: { paths: string[]; pass: number }) => {
   let next = 0;
-  let checksum = 0;
+  const outputs: Float32Array[] = new Array(paths.length);
   const lane = async () => {
     while (next < paths.length) {
       const i = next++;
-      const out = await pipeline.apply(paths[i] as string, Rng.derive(1, pass, i));
-      checksum += out.data[0] as number;
+      outputs[i] = (await pipeline.apply(paths[i] as string, Rng.derive(1, pass, i))).data;
     }
   };
   await Promise.all(Array.from({ length: inFlight }, lane));
-  parentPort?.postMessage(checksum);
+  parentPort?.postMessage(
+    outputs,
+    outputs.map((o) => o.buffer as ArrayBuffer),
+  );
 });

@@ -168,6 +168,21 @@ export function hflipInPlace(data: Float32Array, width: number, height: number, 
   }
 }
 
+/** A float copy of HWC pixels mirrored left to right (conversion and flip in one pass). */
+function mirroredCopy(src: ArrayLike<number>, width: number, height: number, channels: number): Float32Array {
+  const out = new Float32Array(width * height * channels);
+  const row = width * channels;
+  for (let y = 0; y < height; y++) {
+    const base = y * row;
+    for (let x = 0; x < width; x++) {
+      const from = base + x * channels;
+      const to = base + (width - 1 - x) * channels;
+      for (let c = 0; c < channels; c++) out[to + c] = src[from + c] as number;
+    }
+  }
+  return out;
+}
+
 /**
  * Runs one stage on HWC pixels in JS. `quantize` rounds after each resize pass (8-bit sources, as PIL);
  * float sources keep full precision.
@@ -201,7 +216,9 @@ export function runStageOnPixels(
     cur = cropPixels(cur, curSize.width, curSize.height, channels, stage.post);
     curSize = { width: stage.post.width, height: stage.post.height };
   }
-  const out = cur === data || !(cur instanceof Float32Array) ? Float32Array.from(cur) : cur;
+  const owned = cur !== data && cur instanceof Float32Array;
+  if (stage.hflip && !owned) return { data: mirroredCopy(cur, curSize.width, curSize.height, channels), size: curSize };
+  const out = owned ? (cur as Float32Array) : Float32Array.from(cur);
   if (stage.hflip) hflipInPlace(out, curSize.width, curSize.height, channels);
   return { data: out, size: curSize };
 }

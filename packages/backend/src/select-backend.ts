@@ -1,4 +1,5 @@
 import { getBackend, ready, setBackend } from '@tensorflow/tfjs-core';
+import { guardWasmMemory } from './memory-guard.js';
 import { registerWasmTrainingKernels } from './register-wasm-training-kernels.js';
 
 export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
@@ -91,6 +92,7 @@ async function tryBackend(
   } catch (error) {
     return describeError(error);
   }
+  if (name === 'wasm') guardWasmMemory();
   if (name === 'tensorflow-gpu' && !hasCudaDevice()) {
     return 'the module loaded but no CUDA device is visible';
   }

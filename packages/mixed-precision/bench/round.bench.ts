@@ -115,6 +115,7 @@ const labels = tf.oneHot(tf.randomUniform([batch], 0, 10, 'int32', 5), 10);
 const lossOf = (model: tf.Sequential) => () =>
   tf.losses.softmaxCrossEntropy(labels, model.apply(images) as tf.Tensor) as tf.Scalar;
 
+const varsOf = (model: tf.Sequential) => model.trainableWeights.map((w) => w.read() as tf.Variable);
 const plain = convnet();
 const plainOpt = tf.train.sgd(0.01);
 const scaled = convnet();
@@ -123,8 +124,8 @@ const scaledOpt = tf.train.sgd(0.01);
 const mixed = convnet();
 const trainer = new MixedPrecisionTrainer({ model: mixed, optimizer: tf.train.sgd(0.01) });
 const [plainMs, scaledMs, mixedMs] = interleavedMedians([
-  () => plainOpt.minimize(lossOf(plain), true)?.dispose(),
-  () => scaler.minimize(scaledOpt, lossOf(scaled)),
+  () => plainOpt.minimize(lossOf(plain), true, varsOf(plain))?.dispose(),
+  () => scaler.minimize(scaledOpt, lossOf(scaled), varsOf(scaled)),
   () => trainer.step(lossOf(mixed)),
 ]) as [number, number, number];
 add(`fp32 optimizer.minimize, batch ${batch} [reference]`, plainMs, plainMs, batch, 'images/s');

@@ -191,56 +191,57 @@ export function loadSafetensors(
   const missing: string[] = [];
   const created: tf.Tensor[] = [];
   const assignments: { layer: tfl.layers.Layer; values: tf.Tensor[] }[] = [];
-  for (const m of layerMappings(plan)) {
-    const layer = findLayer(model, m.layer, plan.config);
-    const current = layer.getWeights();
-    const values: tf.Tensor[] = [];
-    m.keys.forEach(({ key, shape }, i) => {
-      const target = current[i];
-      if (!target) throw new RangeError(`layer '${m.layer}' has no weight ${i} for '${key}'`);
-      const entry = tensors.get(key);
-      if (entry) used.add(key);
-      if (skip(key)) {
-        skipped.push(key);
-        values.push(target);
-        return;
-      }
-      if (!entry) {
-        missing.push(key);
-        return;
-      }
-      if (entry.shape.length !== shape.length || entry.shape.some((d, j) => d !== shape[j])) {
-        for (const t of created) t.dispose();
-        throw new RangeError(
-          `safetensors key '${key}' has shape [${entry.shape}], the model needs [${shape}]`,
-        );
-      }
-      let v = entryToFloat32(key, entry);
-      if (m.kind === 'conv') v = oihwToHwio(v, shape);
-      else if (m.kind === 'fc' && shape.length === 2)
-        v = transpose2d(v, shape[0] as number, shape[1] as number);
-      const t = tf.tensor(v, target.shape, 'float32');
-      created.push(t);
-      values.push(t);
-      loaded.push(key);
-    });
-    if (m.kind === 'bn') used.add(`${m.layer}.num_batches_tracked`);
-    assignments.push({ layer, values });
-  }
-  const unexpected = [...tensors.keys()].filter((k) => !used.has(k) && !k.endsWith('.num_batches_tracked'));
-  const fail = (message: string): never => {
+  let unexpected: string[] = [];
+  try {
+    for (const m of layerMappings(plan)) {
+      const layer = findLayer(model, m.layer, plan.config);
+      const current = layer.getWeights();
+      const values: tf.Tensor[] = [];
+      m.keys.forEach(({ key, shape }, i) => {
+        const target = current[i];
+        if (!target) throw new RangeError(`layer '${m.layer}' has no weight ${i} for '${key}'`);
+        const entry = tensors.get(key);
+        if (entry) used.add(key);
+        if (skip(key)) {
+          skipped.push(key);
+          values.push(target);
+          return;
+        }
+        if (!entry) {
+          missing.push(key);
+          return;
+        }
+        if (entry.shape.length !== shape.length || entry.shape.some((d, j) => d !== shape[j])) {
+          throw new RangeError(
+            `safetensors key '${key}' has shape [${entry.shape}], the model needs [${shape}]`,
+          );
+        }
+        let v = entryToFloat32(key, entry);
+        if (m.kind === 'conv') v = oihwToHwio(v, shape);
+        else if (m.kind === 'fc' && shape.length === 2)
+          v = transpose2d(v, shape[0] as number, shape[1] as number);
+        const t = tf.tensor(v, target.shape, 'float32');
+        created.push(t);
+        values.push(t);
+        loaded.push(key);
+      });
+      if (m.kind === 'bn') used.add(`${m.layer}.num_batches_tracked`);
+      assignments.push({ layer, values });
+    }
+    unexpected = [...tensors.keys()].filter((k) => !used.has(k) && !k.endsWith('.num_batches_tracked'));
+    if (missing.length > 0) {
+      throw new RangeError(
+        `safetensors file lacks ${missing.length} key(s) the model needs: ${missing.slice(0, 8).join(', ')}`,
+      );
+    }
+    if (strict && unexpected.length > 0) {
+      throw new RangeError(
+        `safetensors file has ${unexpected.length} key(s) the model has no place for: ${unexpected.slice(0, 8).join(', ')} (pass strict: false to ignore)`,
+      );
+    }
+  } catch (error) {
     for (const t of created) t.dispose();
-    throw new RangeError(message);
-  };
-  if (missing.length > 0) {
-    fail(
-      `safetensors file lacks ${missing.length} key(s) the model needs: ${missing.slice(0, 8).join(', ')}`,
-    );
-  }
-  if (strict && unexpected.length > 0) {
-    fail(
-      `safetensors file has ${unexpected.length} key(s) the model has no place for: ${unexpected.slice(0, 8).join(', ')} (pass strict: false to ignore)`,
-    );
+    throw error;
   }
   for (const { layer, values } of assignments) layer.setWeights(values);
   for (const t of created) t.dispose();

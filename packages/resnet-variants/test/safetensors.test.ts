@@ -133,6 +133,7 @@ describe('toSafetensors / loadSafetensors', () => {
     const model = resnet({ ...fixtureConfig, seed: 4 });
     const before = Array.from(model.getLayer('conv1').getWeights()[0]?.dataSync() ?? []);
     const file = decodeSafetensors(fixtureBytes());
+    const tensorsBefore = tf.memory().numTensors;
     const without = [...file.tensors].filter(([k]) => k !== 'layer3.1.bn2.running_var');
     expect(() => loadSafetensors(model, fixtureConfig, encodeSafetensors(without))).toThrow(
       /lacks 1 key\(s\) the model needs: layer3\.1\.bn2\.running_var/,
@@ -144,6 +145,15 @@ describe('toSafetensors / loadSafetensors', () => {
     expect(() => loadSafetensors(model, fixtureConfig, encodeSafetensors(extra))).toThrow(
       /no place for: head\.extra/,
     );
+    const intWeights = [...file.tensors].map(([k, t]): [string, SafetensorsEntry] =>
+      k === 'layer4.1.conv2.weight'
+        ? [k, { dtype: 'I64', shape: t.shape, bytes: new Uint8Array(2 * t.bytes.length) }]
+        : [k, t],
+    );
+    expect(() => loadSafetensors(model, fixtureConfig, encodeSafetensors(intWeights))).toThrow(
+      /'layer4\.1\.conv2\.weight' must be F32, F16, BF16 or F64/,
+    );
+    expect(tf.memory().numTensors).toBe(tensorsBefore); // the failed loads leaked nothing
     expect(
       loadSafetensors(model, fixtureConfig, encodeSafetensors(extra), { strict: false }).unexpected,
     ).toEqual(['head.extra']);

@@ -1,0 +1,162 @@
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { decodeSafetensors } from '@bot/resnet-variants';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { readCheckpoint } from '../src/checkpoint.js';
+import { evaluateCheckpoint } from '../src/eval-command.js';
+import { folderLoader } from '../src/export.js';
+import { train } from '../src/train.js';
+import { tempDir, tinyConfig } from './helpers.js';
+
+const quiet = { write: () => undefined, tty: false };
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+async function finalWeights(run: string): Promise<Float32Array[]> {
+  const { weights } = await readCheckpoint(join(run, 'checkpoints', 'last.ckpt'));
+  return weights.map((w) => w.data as Float32Array);
+}
+
+describe('resume', () => {
+  it('2 epochs straight and 1 epoch + resume + 1 epoch give identical weights (mixup, smoothing, NAG)', async () => {
+    const dir = tempDir('resume');
+    const straight = await train(tinyConfig(dir, { runName: 'straight' }), quiet);
+    const first = await train(tinyConfig(dir, { runName: 'split' }), { ...quiet, stopAfterSteps: straight.epochs[0]!.step });
+    expect(first.interrupted).toBe(true);
+    const saved = await readCheckpoint(first.checkpoint);
+    expect(saved.state).toMatchObject({ epoch: 0, step: straight.epochs[0]!.step });
+    const resumed = await train(tinyConfig(dir, { runName: 'split' }), { ...quiet, resume: first.run });
+    expect(resumed.interrupted).toBe(false);
+    const a = await finalWeights(straight.run);
+    const b = await finalWeights(resumed.run);
+    expect(a.length).toBeGreaterThan(20);
+    for (const [i, w] of a.entries()) expect(Buffer.from(b[i]!.buffer).equals(Buffer.from(w.buffer))).toBe(true);
+    expect(resumed.final!.top1).toBe(straight.final!.top1);
+    // The resumed run's history has each epoch once.
+    const epochs = readFileSync(join(resumed.run, 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+      .filter((r) => r.type === 'epoch')
+      .map((r) => r.epoch);
+    expect(epochs).toEqual([1, 2]);
+    for (const r of [straight, first, resumed]) r.model.dispose();
+  }, 60_000);
+
+  it('refuses a checkpoint of another architecture, and leaves it as it was', async () => {
+    const dir = tempDir('arch');
+    const run = await train(tinyConfig(dir, { epochs: 1, trainLimit: 4 }), quiet);
+    const before = readFileSync(run.checkpoint);
+    await expect(train(tinyConfig(dir, { epochs: 2, width: 1 / 8 }), { ...quiet, resume: run.run })).rejects.toThrow(
+      /checkpoint .* is from another architecture: it holds ResNet-18-D width 0\.0625 .* but this run builds ResNet-18-D width 0\.125/,
+    );
+    expect(readFileSync(run.checkpoint).equals(before)).toBe(true);
+    run.model.dispose();
+  }, 60_000);
+
+  it('on a full disk while saving: a clear error and the previous checkpoint still loads', async () => {
+    const dir = tempDir('full');
+    let saves = 0;
+    const fullOnSecondSave = async (handle: import('node:fs/promises').FileHandle, data: Uint8Array) => {
+      saves += 1;
+      if (saves === 2) {
+        await handle.write(data.subarray(0, 100));
+        throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
+      }
+      await handle.writeFile(data);
+    };
+    const config = tinyConfig(dir, { epochs: 2, trainLimit: 4 });
+    await expect(train(config, { ...quiet, checkpointWriter: fullOnSecondSave })).rejects.toThrow(/the disk is full/);
+    const { state } = await readCheckpoint(join(dir, 'run', 'checkpoints', 'last.ckpt'));
+    expect(state.epoch).toBe(1);
+  }, 60_000);
+});
+
+describe('a two-step run with every trick on', () => {
+  it('trains with mixup, smoothing, distillation, FP16, warmup+cosine, zero gamma, no bias decay; exports and evaluates', async () => {
+    const dir = tempDir('tricks');
+    const teacher = await train(tinyConfig(dir, { runName: 'teacher', epochs: 1, trainLimit: 4 }), quiet);
+    const config = tinyConfig(dir, {
+      runName: 'student',
+      epochs: 1,
+      trainLimit: 8,
+      mixupAlpha: 0.2,
+      mixupOffEpochs: 0,
+      labelSmoothing: 0.1,
+      smoothing: 'paper',
+      teacher: teacher.checkpoint,
+      distillForm: 'gluoncv',
+      fp16: true,
+      initLossScale: 1024,
+      schedule: 'cosine',
+      warmupEpochs: 0.5,
+      zeroGamma: true,
+      noBiasDecay: true,
+      export: true,
+    });
+    const lines: string[] = [];
+    const result = await train(config, { write: (l) => lines.push(l), tty: false });
+    expect(lines.join('\n')).toMatch(/teacher: .*teacher/);
+    const records = readFileSync(join(result.run, 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    const steps = records.filter((r) => r.type === 'step');
+    expect(steps).toHaveLength(2);
+    for (const s of steps) {
+      expect(Number.isFinite(s.loss)).toBe(true);
+      expect(s.lossScale).toBeGreaterThan(0);
+    }
+    // Warmup over the first step (0.5 epoch of 2 steps), then the cosine from the peak: lr(0) = peak / 1.
+    expect(steps[0].lr).toBeCloseTo(config.lr, 12);
+    expect(steps[1].lr).toBeCloseTo(config.lr, 12);
+    const { state } = await readCheckpoint(result.checkpoint);
+    expect(state.step).toBe(2);
+    expect((state.lossScaler as { scale: number }).scale).toBeGreaterThan(0);
+
+    const html = readFileSync(result.report, 'utf8');
+    expect(html).toContain('<svg');
+    expect(html).toMatch(/mixup 0\.2/);
+    const png = readFileSync(join(result.run, 'report', 'curves.png'));
+    expect(png.subarray(1, 4).toString()).toBe('PNG');
+
+    // The tfjs export loads back and predicts what the trained model predicts.
+    const exported = await tf.loadLayersModel(folderLoader(result.exported!.tfjs));
+    const x = tf.randomNormal([2, 16, 16, 3], 0, 1, 'float32', 1);
+    const expected = result.model.predict(x) as tf.Tensor;
+    const actual = exported.predict(x) as tf.Tensor;
+    expect(Array.from(actual.dataSync())).toEqual(Array.from(expected.dataSync()));
+    const st = decodeSafetensors(readFileSync(result.exported!.safetensors));
+    expect(st.tensors.get('fc.weight')?.shape).toEqual([3, 16]);
+
+    const accuracy = await evaluateCheckpoint(result.run, { backend: 'cpu' });
+    expect(accuracy.top1).toBeCloseTo(result.final!.top1, 12);
+    expect(accuracy.count).toBe(24);
+    tf.dispose([x, expected, actual]);
+    for (const m of [exported, teacher.model, result.model]) m.dispose();
+  }, 90_000);
+
+  it('refuses a teacher with another class count', async () => {
+    const dir = tempDir('teacher');
+    const teacher = await train(tinyConfig(dir, { runName: 'teacher4', epochs: 1, trainLimit: 4, syntheticClasses: 4 }), quiet);
+    await expect(
+      train(tinyConfig(dir, { runName: 'student', teacher: teacher.checkpoint }), quiet),
+    ).rejects.toThrow(/teacher .* predicts 4 classes but the data has 3/);
+    teacher.model.dispose();
+  }, 60_000);
+});
+
+describe('data errors', () => {
+  it('names a missing folder, a folder without train/, and an empty class folder', async () => {
+    const dir = tempDir('data');
+    await expect(train(tinyConfig(dir, { data: join(dir, 'nope') }), quiet)).rejects.toThrow(/data = ".*nope": no such folder/);
+    await expect(train(tinyConfig(dir, { data: dir, runName: 'b' }), quiet)).rejects.toThrow(/no train\/ folder in it/);
+    mkdirSync(join(dir, 'train', 'cat'), { recursive: true });
+    mkdirSync(join(dir, 'val', 'cat'), { recursive: true });
+    await expect(train(tinyConfig(dir, { data: dir, runName: 'c' }), quiet)).rejects.toThrow(/class folder\(s\) with no images/);
+    expect(existsSync(join(dir, 'c', 'checkpoints', 'last.ckpt'))).toBe(false);
+  });
+});

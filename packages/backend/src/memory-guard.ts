@@ -1,0 +1,66 @@
+import { findBackend } from '@tensorflow/tfjs-core';
+
+/** The wasm32 address space: a wasm backend's tensors, and everything else on its heap, live in this. */
+export const WASM_HEAP_LIMIT_BYTES = 4 * 2 ** 30;
+
+/** Thrown instead of the wasm backend's silent null allocation (which it would then write through). */
+export class WasmOutOfMemoryError extends RangeError {
+  constructor(
+    readonly requestedBytes: number,
+    readonly heapBytes: number,
+  ) {
+    super(
+      `The wasm backend could not allocate ${formatBytes(requestedBytes)}: its heap is at ${formatBytes(heapBytes)} ` +
+        `of the ${formatBytes(WASM_HEAP_LIMIT_BYTES)} a wasm instance can address. A training step keeps every ` +
+        'intermediate activation until the backward pass (about 1.1 GB per 224x224 ResNet-50 image with ' +
+        'tfjs-layers), so the batch does not fit: train on smaller micro-batches and accumulate their gradients ' +
+        '(e.g. 4 micro-batches of 2 for a batch of 8, with @bot/optim GradientAccumulator), or split the batch ' +
+        'over data-parallel replicas (createReplicaPool), each of which has its own heap. Tensors allocated ' +
+        'before this error are still valid; dispose them and retry with the smaller batch.',
+    );
+    this.name = 'WasmOutOfMemoryError';
+  }
+}
+
+function formatBytes(bytes: number): string {
+  return `${(bytes / 2 ** 30).toFixed(2)} GiB`;
+}
+
+interface WasmModuleLike {
+  _malloc(bytes: number): number;
+  HEAPU8: Uint8Array;
+  [guarded]?: true;
+}
+
+const guarded = Symbol('bot.backend.memoryGuard');
+
+/**
+ * Makes the wasm backend throw a `WasmOutOfMemoryError` (with advice) when a tensor allocation
+ * fails, instead of writing through the null pointer it gets back and aborting the whole wasm
+ * instance ("memory access out of bounds", then "Aborted()" on every later call).
+ * Call after the wasm backend is initialised (`selectBackend()` does). Returns false when there is
+ * no initialised wasm backend. Idempotent.
+ */
+export function guardWasmMemory(): boolean {
+  const backend = findBackend('wasm') as { wasm?: WasmModuleLike } | null;
+  const module = backend?.wasm;
+  if (module === undefined) return false;
+  if (module[guarded]) return true;
+  const malloc = module._malloc.bind(module);
+  module._malloc = (bytes: number) => {
+    const pointer = malloc(bytes);
+    // Near 4 GiB the allocator can also hand back a block that wraps past the end of the heap.
+    if (bytes > 0 && (pointer === 0 || (pointer >>> 0) + bytes > module.HEAPU8.length)) {
+      throw new WasmOutOfMemoryError(bytes, module.HEAPU8.length);
+    }
+    return pointer;
+  };
+  module[guarded] = true;
+  return true;
+}
+
+/** Bytes the wasm backend's heap has grown to (0 when it is not initialised). */
+export function wasmHeapBytes(): number {
+  const backend = findBackend('wasm') as { wasm?: WasmModuleLike } | null;
+  return backend?.wasm?.HEAPU8.length ?? 0;
+}

@@ -1,0 +1,120 @@
+import { parentPort } from 'node:worker_threads';
+import * as tf from '@tensorflow/tfjs-core';
+import type { FromWorker, ReplicaFactory, ReplicaSpec, ToWorker, VariableLayout } from './replica-protocol.js';
+import { type BackendName, selectBackend } from './select-backend.js';
+
+// One data-parallel replica (see replica-pool.ts). The shared buffer holds one gradient region per
+// replica, then one weights region: [replicas + 1][total] float32.
+const port = parentPort;
+if (port === null) throw new Error('replica-worker.js must run in a worker thread');
+
+let spec: ReplicaSpec;
+let layout: VariableLayout[] = [];
+let replica = 0;
+let replicas = 1;
+let shared: Float32Array;
+let total = 0;
+
+function send(message: FromWorker) {
+  (port as NonNullable<typeof port>).postMessage(message);
+}
+
+function writeVariables(target: Float32Array) {
+  for (const [i, v] of spec.variables.entries()) {
+    const entry = layout[i] as VariableLayout;
+    target.set(v.dataSync() as Float32Array, entry.offset);
+  }
+}
+
+async function handle(message: ToWorker) {
+  switch (message.type) {
+    case 'init': {
+      replica = message.replica;
+      replicas = message.replicas;
+      const choice = await selectBackend(message.backend === undefined ? {} : { prefer: message.backend as BackendName });
+      const module = (await import(message.module)) as { createReplica?: ReplicaFactory; default?: ReplicaFactory };
+      const factory = module.createReplica ?? module.default;
+      if (typeof factory !== 'function') {
+        throw new Error(`replica module ${message.module} exports no createReplica function (nor a default export)`);
+      }
+      spec = await factory(message.options, { replica, replicas });
+      let offset = 0;
+      layout = spec.variables.map((v) => {
+        const entry = { name: v.name, shape: v.shape, offset, size: v.size };
+        offset += v.size;
+        return entry;
+      });
+      send({ type: 'ready', layout, backend: choice.name });
+      return;
+    }
+    case 'share': {
+      total = message.total;
+      shared = new Float32Array(message.buffer);
+      const weights = shared.subarray(replicas * total, (replicas + 1) * total);
+      if (message.source) {
+        writeVariables(weights);
+      } else {
+        for (const [i, v] of spec.variables.entries()) {
+          const entry = layout[i] as VariableLayout;
+          v.assign(tf.tensor(weights.slice(entry.offset, entry.offset + entry.size), entry.shape, 'float32'));
+        }
+      }
+      send({ type: 'shared' });
+      return;
+    }
+    case 'step': {
+      const start = performance.now();
+      const region = shared.subarray(replica * total, (replica + 1) * total);
+      const batch = message.batch;
+      if (batch === null) {
+        region.fill(0);
+        send({ type: 'grads', loss: 0, ms: 0 });
+        return;
+      }
+      const { value, grads } = tf.variableGrads(() => spec.loss(batch), spec.variables);
+      for (const [i, v] of spec.variables.entries()) {
+        const entry = layout[i] as VariableLayout;
+        const grad = grads[v.name];
+        if (grad === undefined) region.fill(0, entry.offset, entry.offset + entry.size);
+        else region.set(grad.dataSync() as Float32Array, entry.offset);
+      }
+      const loss = (value.dataSync() as Float32Array)[0] as number;
+      tf.dispose([value, ...Object.values(grads)]);
+      send({ type: 'grads', loss, ms: performance.now() - start });
+      return;
+    }
+    case 'apply': {
+      // Every replica sums in the same order, so all of them apply bit-identical gradients.
+      const averaged = new Float32Array(total);
+      for (let r = 0; r < replicas; r++) {
+        const share = message.shares[r] as number;
+        if (share === 0) continue;
+        const region = shared.subarray(r * total, (r + 1) * total);
+        for (let i = 0; i < total; i++) averaged[i] = (averaged[i] as number) + share * (region[i] as number);
+      }
+      const named: tf.NamedTensorMap = {};
+      for (const entry of layout) {
+        named[entry.name] = tf.tensor(averaged.subarray(entry.offset, entry.offset + entry.size), entry.shape, 'float32');
+      }
+      spec.optimizer.applyGradients(named);
+      tf.dispose(Object.values(named));
+      send({ type: 'applied' });
+      return;
+    }
+    case 'export': {
+      writeVariables(shared.subarray(replicas * total, (replicas + 1) * total));
+      send({ type: 'exported' });
+      return;
+    }
+    case 'close':
+      port?.close();
+      return;
+  }
+}
+
+port.on('message', (message: ToWorker) => {
+  handle(message).catch((error: unknown) => {
+    const e = error instanceof Error ? error : new Error(String(error));
+    send({ type: 'error', message: e.message, ...(e.stack === undefined ? {} : { stack: e.stack }) });
+  });
+});
