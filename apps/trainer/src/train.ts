@@ -341,6 +341,8 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
     await checkpointNow(epoch + 1, 0, { lossSum: 0, batches: 0, images: 0, seconds: 0 });
     await writeReport(run, config, { backend: backend.name, data: data.description, params, macs, finished: epoch + 1 === config.epochs }, stepsPerEpoch);
   }
+  // Back to float32 layer outputs for the export (the masters are float32 already).
+  mixedPrecision?.detach();
   await trainLoader.close();
   await valLoader.close();
   teacher?.model.dispose();

@@ -14,7 +14,7 @@ export function tinyConfig(runsDir: string, overrides: Partial<TrainConfig> = {}
     preset: 'demo',
     data: 'synthetic',
     syntheticClasses: 3,
-    syntheticPerClass: 8,
+    syntheticPerClass: 4,
     syntheticSize: 16,
     inputSize: 16,
     width: 1 / 16,

@@ -130,11 +130,13 @@ describe('a two-step run with every trick on', () => {
     const actual = exported.predict(x) as tf.Tensor;
     expect(Array.from(actual.dataSync())).toEqual(Array.from(expected.dataSync()));
     const st = decodeSafetensors(readFileSync(result.exported!.safetensors));
-    expect(st.tensors.get('fc.weight')?.shape).toEqual([3, 16]);
+    // ResNet-18's last stage has 512 x width channels.
+    expect(st.tensors.get('fc.weight')?.shape).toEqual([3, 512 / 16]);
 
+    // The epoch's evaluation ran with FP16-rounded activations, `eval` runs the FP32 export: one image may flip.
     const accuracy = await evaluateCheckpoint(result.run, { backend: 'cpu' });
-    expect(accuracy.top1).toBeCloseTo(result.final!.top1, 12);
-    expect(accuracy.count).toBe(24);
+    expect(accuracy.count).toBe(12);
+    expect(Math.abs(accuracy.top1 - result.final!.top1)).toBeLessThanOrEqual(1 / 12 + 1e-9);
     tf.dispose([x, expected, actual]);
     for (const m of [exported, teacher.model, result.model]) m.dispose();
   }, 90_000);

@@ -90,6 +90,10 @@ export async function decodeStage(
     curSize = { width, height };
     rest = { ...rest, pre: null };
   }
+  if (resampler === 'fast' && stage.pre && rest.pre === null && rest.resize && isJpeg(image.buffer)) {
+    const shrink = jpegShrink(stage.pre, rest.resize);
+    if (shrink > 1) return shrinkOnLoadStage(image, stage, shrink);
+  }
   let enlarge: Size | null = null;
   if (rest.pre === null && rest.resize && resampler === 'fast') {
     const target = rest.resize;
@@ -127,4 +131,56 @@ export async function decodeStage(
   }
   const out = runStageOnPixels(pixels, curSize, channels, rest, true);
   return { data: out.data, shape: [out.size.height, out.size.width, channels], layout: 'hwc' };
+}
+
+function isJpeg(b: Uint8Array): boolean {
+  return b[0] === 0xff && b[1] === 0xd8;
+}
+
+/** The largest JPEG scale-on-decode factor (2, 4 or 8) that leaves the crop at least as large as the output. */
+export function jpegShrink(crop: Size, out: Size): number {
+  let s = 1;
+  while (s < 8 && crop.width / (2 * s) >= out.width && crop.height / (2 * s) >= out.height) s *= 2;
+  return s;
+}
+
+/**
+ * The `fast` path for a crop at least twice the output size: libjpeg decodes at 1/2, 1/4 or 1/8 scale in the
+ * DCT domain (shrink-on-load), libvips cuts out the pixels around the crop, and the PIL filter resamples the
+ * crop's exact (fractional) rectangle to the output size.
+ */
+async function shrinkOnLoadStage(image: EncodedImage, stage: Stage, shrink: number): Promise<ImageTensor> {
+  const pre = stage.pre as NonNullable<Stage['pre']>;
+  const out = stage.resize as Size;
+  const sw = Math.floor(image.width / shrink);
+  const sh = Math.floor(image.height / shrink);
+  const fx = image.width / sw;
+  const fy = image.height / sh;
+  const x0 = pre.left / fx;
+  const y0 = pre.top / fy;
+  const x1 = (pre.left + pre.width) / fx;
+  const y1 = (pre.top + pre.height) / fy;
+  // Whole pixels around the crop, with one pixel of margin for the filter where the image has it.
+  const left = Math.max(0, Math.floor(x0) - 1);
+  const top = Math.max(0, Math.floor(y0) - 1);
+  const right = Math.min(sw, Math.ceil(x1) + 1);
+  const bottom = Math.min(sh, Math.ceil(y1) + 1);
+  const { data, info } = await sharp(image.buffer)
+    .resize(sw, sh, { fit: 'fill', kernel: 'linear', fastShrinkOnLoad: true })
+    .extract({ left, top, width: right - left, height: bottom - top })
+    .removeAlpha()
+    .toColourspace('srgb')
+    .raw({ depth: 'uchar' })
+    .toBuffer({ resolveWithObject: true });
+  const pixels = resampleBilinear(
+    new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+    info.width,
+    info.height,
+    info.channels,
+    out.width,
+    out.height,
+    { quantize: true, region: { x: x0 - left, y: y0 - top, width: x1 - x0, height: y1 - y0 } },
+  );
+  const rest = runStageOnPixels(pixels, out, info.channels, { ...stage, pre: null, resize: null }, true);
+  return { data: rest.data, shape: [rest.size.height, rest.size.width, info.channels], layout: 'hwc' };
 }

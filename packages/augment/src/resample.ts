@@ -61,6 +61,8 @@ export interface ResampleOptions {
    * Otherwise full float precision.
    */
   readonly quantize: boolean;
+  /** The source rectangle to resample, in (possibly fractional) pixels, like PIL's `box`; default all of it. */
+  readonly region?: { x: number; y: number; width: number; height: number };
 }
 
 /**
@@ -77,11 +79,14 @@ export function resampleBilinear(
   options: ResampleOptions,
 ): Float32Array {
   let cur: Float32Array | Uint8Array = src;
-  if (outWidth !== width) {
-    cur = horizontalPass(cur, width, height, channels, outWidth, options.quantize);
+  const r = options.region;
+  if (outWidth !== width || r) {
+    const taps = bilinearTaps(width, outWidth, r?.x ?? 0, r?.width ?? width);
+    cur = horizontalPass(cur, width, height, channels, outWidth, taps, options.quantize);
   }
-  if (outHeight !== height) {
-    cur = verticalPass(cur, outWidth * channels, height, outHeight, options.quantize);
+  if (outHeight !== height || r) {
+    const taps = bilinearTaps(height, outHeight, r?.y ?? 0, r?.height ?? height);
+    cur = verticalPass(cur, outWidth * channels, outHeight, taps, options.quantize);
   }
   return cur instanceof Float32Array && cur !== src ? cur : Float32Array.from(cur);
 }
@@ -92,9 +97,9 @@ function horizontalPass(
   height: number,
   channels: number,
   outWidth: number,
+  taps: Taps,
   quantize: boolean,
 ): Float32Array {
-  const taps = bilinearTaps(width, outWidth);
   const { start, count, maxTaps } = taps;
   const weights = quantize ? taps.fixed : taps.weights;
   const out = new Float32Array(outWidth * height * channels);
@@ -137,11 +142,10 @@ function horizontalPass(
 function verticalPass(
   src: Float32Array | Uint8Array,
   stride: number,
-  height: number,
   outHeight: number,
+  taps: Taps,
   quantize: boolean,
 ): Float32Array {
-  const taps = bilinearTaps(height, outHeight);
   const { start, count, maxTaps } = taps;
   const weights = quantize ? taps.fixed : taps.weights;
   const out = new Float32Array(outHeight * stride);

@@ -15,10 +15,3 @@ export {
   selectBackend,
 } from './select-backend.js';
 export { guardWasmMemory, WASM_HEAP_LIMIT_BYTES, WasmOutOfMemoryError, wasmHeapBytes } from './memory-guard.js';
-export type { ReplicaBatch, ReplicaFactory, ReplicaSpec, VariableLayout } from './replica-protocol.js';
-export {
-  createReplicaPool,
-  type ReplicaPool,
-  type ReplicaPoolOptions,
-  type ReplicaStepResult,
-} from './replica-pool.js';

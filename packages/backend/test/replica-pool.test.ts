@@ -1,0 +1,59 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { createReplicaPool, type ReplicaPool } from '../src/replicas.js';
+
+const module = new URL('./fixtures/small-replica.mjs', import.meta.url);
+const options = { channels: 2, classes: 3, seed: 5 };
+
+function batchOf(n: number) {
+  const shape: [number, number, number, number] = [n, 6, 5, 2];
+  const images = new Float32Array(n * 6 * 5 * 2);
+  for (let i = 0; i < images.length; i++) images[i] = Math.sin(i * 0.37) + 0.1 * Math.cos(i * 1.3);
+  const labels = Int32Array.from({ length: n }, (_, i) => (i * 2) % 3);
+  return { images, shape, labels };
+}
+
+const pools: ReplicaPool[] = [];
+afterAll(async () => {
+  await Promise.all(pools.map((p) => p.close()));
+});
+
+describe('createReplicaPool', () => {
+  it('2 replicas on half batches take the same step as 1 replica on the whole batch (no batch norm)', async () => {
+    const single = await createReplicaPool({ module, replicas: 1, options, backend: 'wasm' });
+    const pair = await createReplicaPool({ module, replicas: 2, options, backend: 'wasm' });
+    pools.push(single, pair);
+    expect(pair.backend).toBe('wasm');
+    const before = await single.getWeights();
+    // Replica 1's own initialisation differs (its seed is offset); the pool must overwrite it.
+    const pairBefore = await pair.getWeights();
+    for (const [name, values] of before) expect(pairBefore.get(name)).toEqual(values);
+
+    for (const n of [5, 4]) {
+      const batch = batchOf(n);
+      const a = await single.step(batch);
+      const b = await pair.step(batch);
+      expect(b.replicaMs).toHaveLength(2);
+      expect(Math.abs(a.loss - b.loss)).toBeLessThan(1e-5);
+    }
+    const after1 = await single.getWeights();
+    const after2 = await pair.getWeights();
+    let moved = 0;
+    for (const [name, values] of after1) {
+      const other = after2.get(name) as Float32Array;
+      const start = before.get(name) as Float32Array;
+      for (let i = 0; i < values.length; i++) {
+        expect(Math.abs((values[i] as number) - (other[i] as number))).toBeLessThan(1e-5);
+        moved = Math.max(moved, Math.abs((values[i] as number) - (start[i] as number)));
+      }
+    }
+    expect(moved).toBeGreaterThan(1e-3);
+  }, 60_000);
+
+  it('rejects a bad replica count and a malformed batch', async () => {
+    await expect(createReplicaPool({ module, replicas: 0 })).rejects.toThrow(/replicas must be an integer >= 1, got 0/);
+    const pool = await createReplicaPool({ module, replicas: 1, options, backend: 'wasm' });
+    pools.push(pool);
+    const batch = batchOf(2);
+    await expect(pool.step({ ...batch, labels: new Int32Array(3) })).rejects.toThrow(RangeError);
+  }, 60_000);
+});
