@@ -160,11 +160,11 @@ async function shrinkOnLoadStage(image: EncodedImage, stage: Stage, shrink: numb
   const y0 = pre.top / fy;
   const x1 = (pre.left + pre.width) / fx;
   const y1 = (pre.top + pre.height) / fy;
-  // Whole pixels around the crop, with one pixel of margin for the filter where the image has it.
-  const left = Math.max(0, Math.floor(x0) - 1);
-  const top = Math.max(0, Math.floor(y0) - 1);
-  const right = Math.min(sw, Math.ceil(x1) + 1);
-  const bottom = Math.min(sh, Math.ceil(y1) + 1);
+  // The whole pixels the crop touches; like torchvision (crop, then resize), the filter sees nothing outside.
+  const left = Math.floor(x0);
+  const top = Math.floor(y0);
+  const right = Math.min(sw, Math.ceil(x1));
+  const bottom = Math.min(sh, Math.ceil(y1));
   const { data, info } = await sharp(image.buffer)
     .resize(sw, sh, { fit: 'fill', kernel: 'linear', fastShrinkOnLoad: true })
     .extract({ left, top, width: right - left, height: bottom - top })

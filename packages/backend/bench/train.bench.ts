@@ -10,10 +10,15 @@ import {
   unregisterWasmTrainingKernels,
 } from '../src/index.js';
 import { resnet50d } from './resnet50d.js';
+import { createReplicaPool } from '../src/replicas.js';
 import { makeTrainStep, randomBatch } from './train-step.js';
 
 const env = process.env;
 const batch = Number(env.BENCH_BATCH ?? 8);
+const replicas = Number(env.BENCH_REPLICAS ?? 2);
+const microBatch = Number(env.BENCH_MICRO_BATCH ?? 2);
+// One process (one core) is timed at this batch, which fits its wasm heap.
+const singleBatch = Number(env.BENCH_SINGLE_BATCH ?? microBatch);
 const size = Number(env.BENCH_SIZE ?? 224);
 const steps = Number(env.BENCH_STEPS ?? 3);
 const numClasses = 1000;
@@ -87,6 +92,22 @@ function pytorchReference(): { imagesPerSecond: number; detail: unknown } | { sk
   return { imagesPerSecond: batch / detail.median_s, detail };
 }
 
+/** Batch 8 in one wasm heap: reports whether it fits, or the guard's advice when it does not. */
+function singleProcessFullBatch(size: number, numClasses: number): string {
+  const { model } = resnet50d(size, numClasses);
+  const step = makeTrainStep(model, tf.train.momentum(0.1, 0.9, true));
+  const data = randomBatch(batch, size, numClasses, 2);
+  try {
+    step(data.images, data.labels);
+    return 'fits';
+  } catch (error) {
+    return `${(error as Error).name}: ${(error as Error).message.split('. ')[0]}`;
+  } finally {
+    tf.dispose([data.images, data.labels]);
+    model.dispose();
+  }
+}
+
 async function main() {
   const choice = await selectBackend({ log: (m) => console.log(m) });
   const results: Record<string, unknown> = { date: new Date().toISOString(), backend: choice, batch, size, steps };
@@ -125,7 +146,7 @@ async function main() {
   const trainFlopsPerImage = 2 * (3 * macs - firstConvMacs);
   const optimizer = tf.train.momentum(0.1, 0.9, true);
   const step = makeTrainStep(model, optimizer);
-  const data = randomBatch(batch, size, numClasses, 1);
+  const data = randomBatch(singleBatch, size, numClasses, 1);
   const stepTimes: number[] = [];
   let error: string | undefined;
   try {
@@ -145,34 +166,90 @@ async function main() {
     console.log('inner kernel ms (last step):', Object.fromEntries([...KernelScope.timings].map(([k, v]) => [k, Math.round(v)])));
     KernelScope.timings = undefined;
   }
-  const stepMs = stepTimes.length > 0 ? median(stepTimes) : Number.NaN;
-  const imagesPerSecond = (batch / stepMs) * 1000;
+  const singleStepMs = stepTimes.length > 0 ? median(stepTimes) : Number.NaN;
+  const singleImagesPerSecond = (singleBatch / singleStepMs) * 1000;
+  tf.dispose([data.images, data.labels]);
+  model.dispose();
+
+  // Both cores: data-parallel replicas in worker threads, batch split over them.
+  const replicaTimes: number[] = [];
+  let replicaError: string | undefined;
+  if (replicas > 1) {
+    const pool = await createReplicaPool({
+      module: new URL('./resnet-replica.js', import.meta.url),
+      replicas,
+      microBatch,
+      backend: 'wasm',
+      options: { size, numClasses },
+    });
+    const images = new Float32Array(batch * size * size * 3);
+    for (let i = 0; i < images.length; i++) images[i] = Math.sin(i * 0.001);
+    const labels = Int32Array.from({ length: batch }, (_, i) => (i * 37) % numClasses);
+    const shape: [number, number, number, number] = [batch, size, size, 3];
+    try {
+      await pool.step({ images, shape, labels });
+      for (let i = 0; i < steps; i++) {
+        const start = performance.now();
+        const { loss, replicaMs } = await pool.step({ images, shape, labels });
+        replicaTimes.push(performance.now() - start);
+        console.log(
+          `${replicas} replicas step ${i}: ${(replicaTimes[i] as number).toFixed(0)} ms (replicas ${replicaMs.map((m) => m.toFixed(0)).join(', ')}), loss ${loss.toFixed(3)}`,
+        );
+      }
+    } catch (e) {
+      replicaError = (e as Error).message;
+      console.log(`replica step failed: ${replicaError}`);
+    } finally {
+      await pool.close();
+    }
+  }
+  const replicaStepMs = replicaTimes.length > 0 ? median(replicaTimes) : Number.NaN;
+  const useReplicas = replicaTimes.length > 0;
+  const stepMs = useReplicas ? replicaStepMs : singleStepMs;
+  const stepBatch = useReplicas ? batch : singleBatch;
+  const imagesPerSecond = (stepBatch / stepMs) * 1000;
   const achievedGflops = (trainFlopsPerImage * imagesPerSecond) / 1e9;
+  const cores = useReplicas ? replicas : 1;
   const torch = pytorchReference();
   const cpuImagesPerSecond = (cpuGflops * 1e9) / trainFlopsPerImage;
   const rssBytes = process.resourceUsage().maxRSS * 1024;
+  const oomCheck = env.BENCH_OOM_CHECK === '0' ? 'skipped' : singleProcessFullBatch(size, numClasses);
   Object.assign(results, {
     resnet50dMacsPerImage: macs,
     trainFlopsPerImage,
-    stepMs: stepTimes,
-    medianStepMs: stepMs,
+    singleProcess: { batch: singleBatch, stepMs: stepTimes, medianStepMs: singleStepMs, imagesPerSecond: singleImagesPerSecond },
+    replicaPool: { replicas, batch, microBatch, stepMs: replicaTimes, medianStepMs: replicaStepMs, error: replicaError },
+    replicaSpeedup: useReplicas ? imagesPerSecond / singleImagesPerSecond : null,
     imagesPerSecond,
     achievedGflops,
-    fractionOfWasmPeak: achievedGflops / peak,
+    fractionOfWasmPeak: achievedGflops / (cores * peak),
     cpuExtrapolatedImagesPerSecond: cpuImagesPerSecond,
     speedupOverCpu: imagesPerSecond / cpuImagesPerSecond,
     pytorch: torch,
     ratioToPytorch: 'imagesPerSecond' in torch ? imagesPerSecond / torch.imagesPerSecond : null,
     peakRssBytes: rssBytes,
+    singleProcessFullBatch: oomCheck,
     error,
   });
 
   const rows: [string, string][] = [
-    ['backend', `${choice.name} (1 process)`],
-    ['ResNet-50-D step', `${size}x${size}, batch ${batch}, median of ${stepTimes.length}: ${stepMs.toFixed(0)} ms`],
-    ['images/s', imagesPerSecond.toFixed(3)],
+    ['backend', choice.name],
+    [
+      'one process (1 core)',
+      `batch ${singleBatch}, median of ${stepTimes.length}: ${singleStepMs.toFixed(0)} ms/step, ${singleImagesPerSecond.toFixed(3)} images/s`,
+    ],
+    [
+      `${replicas} replicas (${replicas} cores)`,
+      useReplicas
+        ? `batch ${batch} (micro-batch ${microBatch}), median of ${replicaTimes.length}: ${replicaStepMs.toFixed(0)} ms/step, speed-up ${(imagesPerSecond / singleImagesPerSecond).toFixed(2)}x over one process`
+        : `not run (${replicaError ?? 'BENCH_REPLICAS=1'})`,
+    ],
+    ['images/s', `${imagesPerSecond.toFixed(3)} (ResNet-50-D, ${size}x${size}, batch ${stepBatch})`],
     ['achieved GFLOP/s', `${achievedGflops.toFixed(1)} (${(trainFlopsPerImage / 1e9).toFixed(1)} GFLOP/image)`],
-    ['wasm matmul peak (1 core)', `${peak.toFixed(1)} GFLOP/s -> ${((achievedGflops / peak) * 100).toFixed(0)}% of it`],
+    [
+      'wasm matmul peak',
+      `${peak.toFixed(1)} GFLOP/s per core, x${cores} cores -> ${((achievedGflops / (cores * peak)) * 100).toFixed(0)}% of it`,
+    ],
     [
       'PyTorch torchvision ResNet-50, 2 threads',
       'imagesPerSecond' in torch
@@ -185,7 +262,8 @@ async function main() {
     ],
     ['stock wasm', `${results.stockWasm}; layer1 3x3 conv gradient: ${stockLayer}`],
     ['this package, layer1 3x3 conv gradient', `${(layer.flops / layerWasmMs / 1e6).toFixed(1)} GFLOP/s`],
-    ['peak RSS', `${(rssBytes / 2 ** 30).toFixed(2)} GiB`],
+    ['peak RSS', `${(rssBytes / 2 ** 30).toFixed(2)} GiB (main process; each replica worker has its own wasm heap)`],
+    [`one process, batch ${batch}`, oomCheck],
   ];
   const width = Math.max(...rows.map(([k]) => k.length));
   for (const [k, v] of rows) console.log(`${k.padEnd(width)}  ${v}`);

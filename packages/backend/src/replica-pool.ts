@@ -16,6 +16,13 @@ export interface ReplicaPoolOptions {
   options?: unknown;
   /** Backend each worker selects (default: `selectBackend()`'s automatic choice). */
   backend?: string;
+  /**
+   * Most images one replica runs through forward and backward at once; a larger shard is split and
+   * its gradients accumulated (weighted, so the result is still the shard's mean gradient). Use it
+   * when a shard does not fit a wasm heap. Batch-norm statistics are then per micro-batch.
+   * Default: no limit.
+   */
+  microBatch?: number;
 }
 
 export interface ReplicaStepResult {
@@ -103,6 +110,10 @@ export async function createReplicaPool(options: ReplicaPoolOptions): Promise<Re
   if (!Number.isInteger(count) || count < 1) {
     throw new RangeError(`replicas must be an integer >= 1, got ${count}`);
   }
+  const microBatch = options.microBatch ?? Number.POSITIVE_INFINITY;
+  if (!(microBatch >= 1) || (Number.isFinite(microBatch) && !Number.isInteger(microBatch))) {
+    throw new RangeError(`microBatch must be an integer >= 1, got ${options.microBatch}`);
+  }
   const specifier = moduleSpecifier(options.module);
   const url = workerUrl();
   const workers = Array.from({ length: count }, () => new Replica(new Worker(url)));
@@ -119,6 +130,7 @@ export async function createReplicaPool(options: ReplicaPoolOptions): Promise<Re
           replica,
           replicas: count,
           backend: options.backend,
+          microBatch,
         }),
       ),
     );

@@ -33,7 +33,15 @@ export interface VariableLayout {
 }
 
 export type ToWorker =
-  | { type: 'init'; module: string; options: unknown; replica: number; replicas: number; backend: string | undefined }
+  | {
+      type: 'init';
+      module: string;
+      options: unknown;
+      replica: number;
+      replicas: number;
+      backend: string | undefined;
+      microBatch: number;
+    }
   | { type: 'share'; buffer: SharedArrayBuffer; total: number; source: boolean }
   | { type: 'step'; batch: ReplicaBatch | null }
   | { type: 'apply'; shares: number[] }

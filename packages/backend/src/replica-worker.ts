@@ -1,6 +1,13 @@
 import { parentPort } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
-import type { FromWorker, ReplicaFactory, ReplicaSpec, ToWorker, VariableLayout } from './replica-protocol.js';
+import type {
+  FromWorker,
+  ReplicaBatch,
+  ReplicaFactory,
+  ReplicaSpec,
+  ToWorker,
+  VariableLayout,
+} from './replica-protocol.js';
 import { type BackendName, selectBackend } from './select-backend.js';
 
 // One data-parallel replica (see replica-pool.ts). The shared buffer holds one gradient region per
@@ -14,6 +21,7 @@ let replica = 0;
 let replicas = 1;
 let shared: Float32Array;
 let total = 0;
+let microBatch = Number.POSITIVE_INFINITY;
 
 function send(message: FromWorker) {
   (port as NonNullable<typeof port>).postMessage(message);
@@ -31,6 +39,7 @@ async function handle(message: ToWorker) {
     case 'init': {
       replica = message.replica;
       replicas = message.replicas;
+      microBatch = message.microBatch;
       const choice = await selectBackend(message.backend === undefined ? {} : { prefer: message.backend as BackendName });
       const module = (await import(message.module)) as { createReplica?: ReplicaFactory; default?: ReplicaFactory };
       const factory = module.createReplica ?? module.default;
@@ -71,15 +80,35 @@ async function handle(message: ToWorker) {
         send({ type: 'grads', loss: 0, ms: 0 });
         return;
       }
-      const { value, grads } = tf.variableGrads(() => spec.loss(batch), spec.variables);
-      for (const [i, v] of spec.variables.entries()) {
-        const entry = layout[i] as VariableLayout;
-        const grad = grads[v.name];
-        if (grad === undefined) region.fill(0, entry.offset, entry.offset + entry.size);
-        else region.set(grad.dataSync() as Float32Array, entry.offset);
+      // Micro-batches: gradient accumulation inside the replica, weighted by micro-batch size so the
+      // result is the shard's mean gradient.
+      const [n, h, w, c] = batch.shape;
+      const perImage = h * w * c;
+      let loss = 0;
+      for (let first = 0; first < n; first += microBatch) {
+        const size = Math.min(microBatch, n - first);
+        const weight = size / n;
+        const part: ReplicaBatch =
+          size === n
+            ? batch
+            : {
+                images: batch.images.subarray(first * perImage, (first + size) * perImage),
+                shape: [size, h, w, c],
+                labels: batch.labels.subarray(first, first + size),
+              };
+        const { value, grads } = tf.variableGrads(() => spec.loss(part), spec.variables);
+        for (const [i, v] of spec.variables.entries()) {
+          const entry = layout[i] as VariableLayout;
+          const grad = grads[v.name];
+          const target = region.subarray(entry.offset, entry.offset + entry.size);
+          if (first === 0) target.fill(0);
+          if (grad === undefined) continue;
+          const values = grad.dataSync() as Float32Array;
+          for (let k = 0; k < values.length; k++) target[k] = (target[k] as number) + weight * (values[k] as number);
+        }
+        loss += weight * ((value.dataSync() as Float32Array)[0] as number);
+        tf.dispose([value, ...Object.values(grads)]);
       }
-      const loss = (value.dataSync() as Float32Array)[0] as number;
-      tf.dispose([value, ...Object.values(grads)]);
       send({ type: 'grads', loss, ms: performance.now() - start });
       return;
     }

@@ -49,8 +49,25 @@ describe('createReplicaPool', () => {
     expect(moved).toBeGreaterThan(1e-3);
   }, 60_000);
 
+  it('accumulates micro-batches to the same mean gradient as one pass', async () => {
+    const whole = await createReplicaPool({ module, replicas: 1, options, backend: 'wasm' });
+    const micro = await createReplicaPool({ module, replicas: 2, options, backend: 'wasm', microBatch: 2 });
+    pools.push(whole, micro);
+    const batch = batchOf(7);
+    const a = await whole.step(batch);
+    const b = await micro.step(batch);
+    expect(Math.abs(a.loss - b.loss)).toBeLessThan(1e-5);
+    const wa = await whole.getWeights();
+    const wb = await micro.getWeights();
+    for (const [name, values] of wa) {
+      const other = wb.get(name) as Float32Array;
+      for (let i = 0; i < values.length; i++) expect(Math.abs((values[i] as number) - (other[i] as number))).toBeLessThan(1e-5);
+    }
+  }, 60_000);
+
   it('rejects a bad replica count and a malformed batch', async () => {
     await expect(createReplicaPool({ module, replicas: 0 })).rejects.toThrow(/replicas must be an integer >= 1, got 0/);
+    await expect(createReplicaPool({ module, microBatch: 0.5 })).rejects.toThrow(/microBatch must be an integer >= 1/);
     const pool = await createReplicaPool({ module, replicas: 1, options, backend: 'wasm' });
     pools.push(pool);
     const batch = batchOf(2);
