@@ -1,0 +1,29 @@
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import { describe, expect, it } from 'vitest';
+import { guardWasmMemory, WasmOutOfMemoryError, wasmHeapBytes } from '../src/index.js';
+
+describe('guardWasmMemory', () => {
+  it('turns a failed wasm allocation into an error that suggests gradient accumulation, and the heap survives', async () => {
+    await tf.setBackend('wasm');
+    expect(guardWasmMemory()).toBe(true);
+    expect(guardWasmMemory()).toBe(true);
+    const module = (tf.backend() as unknown as { wasm: { _malloc(n: number): number } }).wasm;
+    // 3.5 GiB cannot be added to a heap that is already in use, whatever the machine.
+    const request = 3.5 * 2 ** 30;
+    let error: unknown;
+    try {
+      module._malloc(request);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(WasmOutOfMemoryError);
+    expect(error).toBeInstanceOf(RangeError);
+    expect((error as WasmOutOfMemoryError).requestedBytes).toBe(request);
+    expect((error as Error).message).toMatch(/could not allocate 3\.50 GiB/);
+    expect((error as Error).message).toMatch(/accumulate their gradients/);
+    expect(wasmHeapBytes()).toBeGreaterThan(0);
+    const after = tf.add(tf.ones([4]), 1);
+    expect(Array.from(after.dataSync())).toEqual([2, 2, 2, 2]);
+  });
+});
