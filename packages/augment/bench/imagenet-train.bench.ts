@@ -7,7 +7,7 @@
 process.env.UV_THREADPOOL_SIZE ??= '2';
 
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -18,25 +18,26 @@ const here = dirname(fileURLToPath(import.meta.url));
 const pkgRoot = join(here, '..', '..', '..');
 const IMAGES = Number(process.env.BENCH_IMAGES ?? 128);
 const PASSES = Number(process.env.BENCH_PASSES ?? 7);
+const LARGE_IMAGES = Number(process.env.BENCH_LARGE_IMAGES ?? 32);
 
-async function makeImages(dir: string, n: number): Promise<string[]> {
+async function makeImages(dir: string, n: number, w: number, h: number): Promise<string[]> {
   const { default: sharp } = await import('sharp');
   const { Rng } = await import('@bot/rng');
   mkdirSync(dir, { recursive: true });
   const paths: string[] = [];
   const rng = Rng.from('augment-bench');
+  // Less noise on the large images, so that their JPEGs are photo-sized (about 600 KB at 1600x1200, q90).
+  const noiseMask = w * h > 1e6 ? 15 : 63;
   for (let i = 0; i < n; i++) {
     const p = join(dir, `img-${String(i).padStart(4, '0')}.jpg`);
     paths.push(p);
     if (existsSync(p)) continue;
-    const w = 500;
-    const h = 375;
     const px = new Uint8Array(w * h * 3);
     const [fx, fy, ph] = [rng.uniformRange(2, 30), rng.uniformRange(2, 30), rng.uniformRange(0, 6.28)];
     for (let y = 0; y < h; y++) {
       for (let x = 0; x < w; x++) {
         const o = (y * w + x) * 3;
-        const noise = rng.nextUint32() & 63;
+        const noise = rng.nextUint32() & noiseMask;
         px[o] = 100 + 80 * Math.sin(x / fx + ph) + noise;
         px[o + 1] = 100 + 80 * Math.cos(y / fy) + noise;
         px[o + 2] = ((x + y + i * 7) & 255) / 2 + noise;
@@ -143,13 +144,15 @@ async function torchvisionRunner(dir: string): Promise<Runner | string> {
   };
 }
 
-async function main() {
-  const { default: sharp } = await import('sharp');
-  sharp.concurrency(1);
-  sharp.cache(false);
-  const dir = join(tmpdir(), 'bot-augment-bench-500x375-q90');
-  const paths = await makeImages(dir, IMAGES);
-  console.log(`${paths.length} JPEGs 500x375 q90 in ${dir}; ${cpus().length} CPUs; ${PASSES} passes each`);
+async function runDataset(
+  width: number,
+  height: number,
+  count: number,
+): Promise<{ dataset: string; results: ModeResult[]; skipped: { mode: string; skipped: string }[] }> {
+  const dataset = `${count} JPEGs ${width}x${height} q90`;
+  const dir = join(tmpdir(), `bot-augment-bench-${width}x${height}-q90`);
+  const paths = await makeImages(dir, count, width, height);
+  console.log(`\n${dataset} in ${dir}; ${cpus().length} CPUs; ${PASSES} passes each`);
   const runners: Runner[] = [];
   const skipped: { mode: string; skipped: string }[] = [];
   const tv = await torchvisionRunner(dir);
@@ -195,6 +198,16 @@ async function main() {
     );
   }
   for (const s of skipped) console.log(`| ${s.mode} | skipped: ${s.skipped} | | | | |`);
+  return { dataset, results, skipped };
+}
+
+async function main() {
+  const { default: sharp } = await import('sharp');
+  sharp.concurrency(1);
+  sharp.cache(false);
+  // ImageNet-sized images, and larger photos where JPEG shrink-on-load applies to big crops.
+  const datasets = IMAGES > 0 ? [await runDataset(500, 375, IMAGES)] : [];
+  if (LARGE_IMAGES > 0) datasets.push(await runDataset(1600, 1200, LARGE_IMAGES));
   const outDir = join(pkgRoot, 'bench-results');
   mkdirSync(outDir, { recursive: true });
   const file = join(outDir, 'imagenet-train.json');
@@ -203,19 +216,17 @@ async function main() {
     JSON.stringify(
       {
         date: new Date().toISOString(),
-        images: paths.length,
         passes: PASSES,
         cpus: cpus().length,
         uvThreadpool: process.env.UV_THREADPOOL_SIZE,
         sharpConcurrency: sharp.concurrency(),
-        results,
-        skipped,
+        datasets,
       },
       null,
       2,
     ),
   );
-  console.log(`\nwrote ${file}; files in ${dir}: ${readdirSync(dir).length}`);
+  console.log(`\nwrote ${file}`);
 }
 
 await main();

@@ -217,7 +217,8 @@ export function runStageOnPixels(
     curSize = { width: stage.post.width, height: stage.post.height };
   }
   const owned = cur !== data && cur instanceof Float32Array;
-  if (stage.hflip && !owned) return { data: mirroredCopy(cur, curSize.width, curSize.height, channels), size: curSize };
+  if (stage.hflip && !owned)
+    return { data: mirroredCopy(cur, curSize.width, curSize.height, channels), size: curSize };
   const out = owned ? (cur as Float32Array) : Float32Array.from(cur);
   if (stage.hflip) hflipInPlace(out, curSize.width, curSize.height, channels);
   return { data: out, size: curSize };

@@ -10,7 +10,10 @@ export interface ConvCost {
   macs: number;
 }
 
-export function resnet50d(inputSize: number, numClasses: number): { model: tf.LayersModel; convs: ConvCost[] } {
+export function resnet50d(
+  inputSize: number,
+  numClasses: number,
+): { model: tf.LayersModel; convs: ConvCost[] } {
   const convs: ConvCost[] = [];
   let counter = 0;
   const input = tf.input({ shape: [inputSize, inputSize, 3] });
@@ -20,7 +23,9 @@ export function resnet50d(inputSize: number, numClasses: number): { model: tf.La
     let inputTensor = x;
     const pad = (kernel - 1) / 2;
     if (stride > 1 && pad > 0) {
-      inputTensor = tf.layers.zeroPadding2d({ padding: pad, name: `${name}_pad` }).apply(x) as tf.SymbolicTensor;
+      inputTensor = tf.layers
+        .zeroPadding2d({ padding: pad, name: `${name}_pad` })
+        .apply(x) as tf.SymbolicTensor;
     }
     const y = tf.layers
       .conv2d({
@@ -39,7 +44,12 @@ export function resnet50d(inputSize: number, numClasses: number): { model: tf.La
   };
   const bn = (x: tf.SymbolicTensor, zeroGamma = false): tf.SymbolicTensor =>
     tf.layers
-      .batchNormalization({ axis: -1, epsilon: 1e-5, momentum: 0.9, ...(zeroGamma ? { gammaInitializer: 'zeros' } : {}) })
+      .batchNormalization({
+        axis: -1,
+        epsilon: 1e-5,
+        momentum: 0.9,
+        ...(zeroGamma ? { gammaInitializer: 'zeros' } : {}),
+      })
       .apply(x) as tf.SymbolicTensor;
   const relu = (x: tf.SymbolicTensor): tf.SymbolicTensor => tf.layers.reLU().apply(x) as tf.SymbolicTensor;
 
@@ -63,7 +73,9 @@ export function resnet50d(inputSize: number, numClasses: number): { model: tf.La
       let shortcut = x;
       if (b === 0) {
         if (stride > 1) {
-          shortcut = tf.layers.averagePooling2d({ poolSize: 2, strides: 2, padding: 'valid' }).apply(x) as tf.SymbolicTensor;
+          shortcut = tf.layers
+            .averagePooling2d({ poolSize: 2, strides: 2, padding: 'valid' })
+            .apply(x) as tf.SymbolicTensor;
         }
         shortcut = bn(conv(shortcut, width * 4, 1, 1));
       }

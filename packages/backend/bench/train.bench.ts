@@ -9,8 +9,8 @@ import {
   selectBackend,
   unregisterWasmTrainingKernels,
 } from '../src/index.js';
-import { resnet50d } from './resnet50d.js';
 import { createReplicaPool } from '../src/replicas.js';
+import { resnet50d } from './resnet50d.js';
 import { makeTrainStep, randomBatch } from './train-step.js';
 
 const env = process.env;
@@ -87,7 +87,8 @@ function pytorchReference(): { imagesPerSecond: number; detail: unknown } | { sk
     encoding: 'utf8',
     timeout: 600_000,
   });
-  if (result.status !== 0) return { skipped: `python3 failed: ${(result.stderr ?? '').trim().split('\n').pop()}` };
+  if (result.status !== 0)
+    return { skipped: `python3 failed: ${(result.stderr ?? '').trim().split('\n').pop()}` };
   const detail = JSON.parse(result.stdout.trim().split('\n').pop() as string) as { median_s: number };
   return { imagesPerSecond: batch / detail.median_s, detail };
 }
@@ -110,7 +111,13 @@ function singleProcessFullBatch(size: number, numClasses: number): string {
 
 async function main() {
   const choice = await selectBackend({ log: (m) => console.log(m) });
-  const results: Record<string, unknown> = { date: new Date().toISOString(), backend: choice, batch, size, steps };
+  const results: Record<string, unknown> = {
+    date: new Date().toISOString(),
+    backend: choice,
+    batch,
+    size,
+    steps,
+  };
 
   await tf.setBackend('wasm');
   const peak = matmulPeakGflops();
@@ -163,7 +170,10 @@ async function main() {
     console.log(`training step failed: ${error}`);
   }
   if (KernelScope.timings) {
-    console.log('inner kernel ms (last step):', Object.fromEntries([...KernelScope.timings].map(([k, v]) => [k, Math.round(v)])));
+    console.log(
+      'inner kernel ms (last step):',
+      Object.fromEntries([...KernelScope.timings].map(([k, v]) => [k, Math.round(v)])),
+    );
     KernelScope.timings = undefined;
   }
   const singleStepMs = stepTimes.length > 0 ? median(stepTimes) : Number.NaN;
@@ -217,8 +227,20 @@ async function main() {
   Object.assign(results, {
     resnet50dMacsPerImage: macs,
     trainFlopsPerImage,
-    singleProcess: { batch: singleBatch, stepMs: stepTimes, medianStepMs: singleStepMs, imagesPerSecond: singleImagesPerSecond },
-    replicaPool: { replicas, batch, microBatch, stepMs: replicaTimes, medianStepMs: replicaStepMs, error: replicaError },
+    singleProcess: {
+      batch: singleBatch,
+      stepMs: stepTimes,
+      medianStepMs: singleStepMs,
+      imagesPerSecond: singleImagesPerSecond,
+    },
+    replicaPool: {
+      replicas,
+      batch,
+      microBatch,
+      stepMs: replicaTimes,
+      medianStepMs: replicaStepMs,
+      error: replicaError,
+    },
     replicaSpeedup: useReplicas ? imagesPerSecond / singleImagesPerSecond : null,
     imagesPerSecond,
     achievedGflops,
@@ -245,7 +267,10 @@ async function main() {
         : `not run (${replicaError ?? 'BENCH_REPLICAS=1'})`,
     ],
     ['images/s', `${imagesPerSecond.toFixed(3)} (ResNet-50-D, ${size}x${size}, batch ${stepBatch})`],
-    ['achieved GFLOP/s', `${achievedGflops.toFixed(1)} (${(trainFlopsPerImage / 1e9).toFixed(1)} GFLOP/image)`],
+    [
+      'achieved GFLOP/s',
+      `${achievedGflops.toFixed(1)} (${(trainFlopsPerImage / 1e9).toFixed(1)} GFLOP/image)`,
+    ],
     [
       'wasm matmul peak',
       `${peak.toFixed(1)} GFLOP/s per core, x${cores} cores -> ${((achievedGflops / (cores * peak)) * 100).toFixed(0)}% of it`,
@@ -262,7 +287,10 @@ async function main() {
     ],
     ['stock wasm', `${results.stockWasm}; layer1 3x3 conv gradient: ${stockLayer}`],
     ['this package, layer1 3x3 conv gradient', `${(layer.flops / layerWasmMs / 1e6).toFixed(1)} GFLOP/s`],
-    ['peak RSS', `${(rssBytes / 2 ** 30).toFixed(2)} GiB (main process; each replica worker has its own wasm heap)`],
+    [
+      'peak RSS',
+      `${(rssBytes / 2 ** 30).toFixed(2)} GiB (main process; each replica worker has its own wasm heap)`,
+    ],
     [`one process, batch ${batch}`, oomCheck],
   ];
   const width = Math.max(...rows.map(([k]) => k.length));

@@ -12,9 +12,9 @@ import { type WasmBackendLike, withKernelScope } from './wasm-kernel-scope.js';
  * XNNPACK's matmul streams the whole contraction dimension per output tile, which falls out of cache
  * when it is N*H*W long; contracting in chunks of this many rows and summing keeps it in cache.
  */
-const rowChunk = Number(process.env.BOT_DW_CHUNK ?? 2048);
+const rowChunk = 2048;
 /** Above this ratio of shift-grid positions to output positions, im2col in chunks is cheaper. */
-const maxGridWaste = Number(process.env.BOT_DW_WASTE ?? 1.2);
+const maxGridWaste = 1.2;
 
 /**
  * dW[i, j, ci, co] = sum over (n, oh, ow) of x[n, s*oh + i - padTop, s*ow + j - padLeft, ci] * dy[n, oh, ow, co].
@@ -80,7 +80,10 @@ export function conv2DBackpropFilterWasm(args: {
         for (let j = 0; j < kw; j++) {
           const phase = (i % sh) * sw + (j % sw);
           const shift = Math.floor(i / sh) * wq + Math.floor(j / sw);
-          const xTap = scope.reshape(scope.slice(phases, [phase, 0, shift + r0], [1, cin, chunk]), [cin, chunk]);
+          const xTap = scope.reshape(scope.slice(phases, [phase, 0, shift + r0], [1, cin, chunk]), [
+            cin,
+            chunk,
+          ]);
           (partials[i * kw + j] as TensorInfo[]).push(scope.matMul(xTap, dyChunk));
         }
       }

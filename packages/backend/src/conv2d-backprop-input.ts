@@ -64,7 +64,7 @@ export function conv2DBackpropInputWasm(args: {
     pad,
     dimRoundingMode,
   );
-  const { batchSize: n, inChannels: cin, outChannels: cout, filterHeight: kh, filterWidth: kw } = info;
+  const { batchSize: n, inChannels: cin, filterHeight: kh, filterWidth: kw } = info;
   const { strideHeight: sh, strideWidth: sw, outHeight: ho, outWidth: wo, inHeight: h, inWidth: w } = info;
   const padTop = info.padInfo.top;
   const padLeft = info.padInfo.left;
@@ -87,7 +87,13 @@ export function conv2DBackpropInputWasm(args: {
         }
         const kernel = flippedPhaseKernel(scope, filter, { a, b, sh, sw, tapsH, tapsW });
         phases.push(
-          convWithPadding(scope, dy, kernel, [tapsH - 1 - firstM, endM - ho], [tapsW - 1 - firstMw, endMw - wo]),
+          convWithPadding(
+            scope,
+            dy,
+            kernel,
+            [tapsH - 1 - firstM, endM - ho],
+            [tapsW - 1 - firstMw, endMw - wo],
+          ),
         );
       }
     }

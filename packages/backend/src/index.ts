@@ -1,11 +1,16 @@
 export { conv2DBackpropFilterWasm } from './conv2d-backprop-filter.js';
 export { conv2DBackpropInputWasm } from './conv2d-backprop-input.js';
 export {
+  guardWasmMemory,
+  WASM_HEAP_LIMIT_BYTES,
+  WasmOutOfMemoryError,
+  wasmHeapBytes,
+} from './memory-guard.js';
+export {
   registerWasmTrainingKernels,
   unregisterWasmTrainingKernels,
   wasmTrainingKernels,
 } from './register-wasm-training-kernels.js';
-export { KernelScope } from './wasm-kernel-scope.js';
 export {
   BACKEND_ORDER,
   type BackendChoice,
@@ -14,4 +19,4 @@ export {
   type SelectBackendOptions,
   selectBackend,
 } from './select-backend.js';
-export { guardWasmMemory, WASM_HEAP_LIMIT_BYTES, WasmOutOfMemoryError, wasmHeapBytes } from './memory-guard.js';
+export { KernelScope } from './wasm-kernel-scope.js';

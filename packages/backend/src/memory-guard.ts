@@ -3,6 +3,13 @@ import { findBackend } from '@tensorflow/tfjs-core';
 /** The wasm32 address space: a wasm backend's tensors, and everything else on its heap, live in this. */
 export const WASM_HEAP_LIMIT_BYTES = 4 * 2 ** 30;
 
+/**
+ * The top of the address space is kept for the allocations the wasm module makes internally
+ * (XNNPACK's packed weights and indirection buffers): those cannot be guarded, and one failing aborts
+ * the instance. A tensor whose block would end in this region is refused instead.
+ */
+export const WASM_HEAP_RESERVE_BYTES = 256 * 2 ** 20;
+
 /** Thrown instead of the wasm backend's silent null allocation (which it would then write through). */
 export class WasmOutOfMemoryError extends RangeError {
   constructor(
@@ -28,6 +35,7 @@ function formatBytes(bytes: number): string {
 
 interface WasmModuleLike {
   _malloc(bytes: number): number;
+  _free(pointer: number): void;
   HEAPU8: Uint8Array;
   [guarded]?: true;
 }
@@ -36,8 +44,9 @@ const guarded = Symbol('bot.backend.memoryGuard');
 
 /**
  * Makes the wasm backend throw a `WasmOutOfMemoryError` (with advice) when a tensor allocation
- * fails, instead of writing through the null pointer it gets back and aborting the whole wasm
- * instance ("memory access out of bounds", then "Aborted()" on every later call).
+ * fails or would end in the last `WASM_HEAP_RESERVE_BYTES` of the 4 GiB, instead of writing through
+ * the null pointer it gets back, or starving the module's own allocations, either of which aborts the
+ * whole wasm instance ("memory access out of bounds", then "Aborted()" on every later call).
  * Call after the wasm backend is initialised (`selectBackend()` does). Returns false when there is
  * no initialised wasm backend. Idempotent.
  */
@@ -49,8 +58,14 @@ export function guardWasmMemory(): boolean {
   const malloc = module._malloc.bind(module);
   module._malloc = (bytes: number) => {
     const pointer = malloc(bytes);
-    // Near 4 GiB the allocator can also hand back a block that wraps past the end of the heap.
-    if (bytes > 0 && (pointer === 0 || (pointer >>> 0) + bytes > module.HEAPU8.length)) {
+    if (bytes === 0) return pointer;
+    const end = (pointer >>> 0) + bytes;
+    if (
+      pointer === 0 ||
+      end > module.HEAPU8.length ||
+      end > WASM_HEAP_LIMIT_BYTES - WASM_HEAP_RESERVE_BYTES
+    ) {
+      if (pointer !== 0 && end <= module.HEAPU8.length) module._free(pointer);
       throw new WasmOutOfMemoryError(bytes, module.HEAPU8.length);
     }
     return pointer;

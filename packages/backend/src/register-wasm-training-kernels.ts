@@ -1,6 +1,13 @@
-import { findBackend, getKernel, type KernelConfig, registerKernel, unregisterKernel } from '@tensorflow/tfjs-core';
+import {
+  findBackend,
+  getKernel,
+  type KernelConfig,
+  registerKernel,
+  unregisterKernel,
+} from '@tensorflow/tfjs-core';
 import { conv2DBackpropFilterConfig } from './conv2d-backprop-filter.js';
 import { conv2DBackpropInputConfig } from './conv2d-backprop-input.js';
+import { identityConfig } from './identity.js';
 import { meanConfig, sumConfig } from './leading-axes-reduce.js';
 import { tileConfig } from './tile.js';
 
@@ -11,6 +18,7 @@ export const wasmTrainingKernels: readonly KernelConfig[] = [
   tileConfig,
   sumConfig,
   meanConfig,
+  identityConfig,
 ];
 
 /**

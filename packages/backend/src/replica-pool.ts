@@ -147,7 +147,9 @@ export async function createReplicaPool(options: ReplicaPoolOptions): Promise<Re
     const buffer = new SharedArrayBuffer((count + 1) * total * 4);
     const weights = new Float32Array(buffer, count * total * 4, total);
     await (workers[0] as Replica).request({ type: 'share', buffer, total, source: true });
-    await Promise.all(workers.slice(1).map((w) => w.request({ type: 'share', buffer, total, source: false })));
+    await Promise.all(
+      workers.slice(1).map((w) => w.request({ type: 'share', buffer, total, source: false })),
+    );
 
     return {
       replicas: count,

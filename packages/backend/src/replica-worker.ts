@@ -40,11 +40,18 @@ async function handle(message: ToWorker) {
       replica = message.replica;
       replicas = message.replicas;
       microBatch = message.microBatch;
-      const choice = await selectBackend(message.backend === undefined ? {} : { prefer: message.backend as BackendName });
-      const module = (await import(message.module)) as { createReplica?: ReplicaFactory; default?: ReplicaFactory };
+      const choice = await selectBackend(
+        message.backend === undefined ? {} : { prefer: message.backend as BackendName },
+      );
+      const module = (await import(message.module)) as {
+        createReplica?: ReplicaFactory;
+        default?: ReplicaFactory;
+      };
       const factory = module.createReplica ?? module.default;
       if (typeof factory !== 'function') {
-        throw new Error(`replica module ${message.module} exports no createReplica function (nor a default export)`);
+        throw new Error(
+          `replica module ${message.module} exports no createReplica function (nor a default export)`,
+        );
       }
       spec = await factory(message.options, { replica, replicas });
       let offset = 0;
@@ -104,7 +111,8 @@ async function handle(message: ToWorker) {
           if (first === 0) target.fill(0);
           if (grad === undefined) continue;
           const values = grad.dataSync() as Float32Array;
-          for (let k = 0; k < values.length; k++) target[k] = (target[k] as number) + weight * (values[k] as number);
+          for (let k = 0; k < values.length; k++)
+            target[k] = (target[k] as number) + weight * (values[k] as number);
         }
         loss += weight * ((value.dataSync() as Float32Array)[0] as number);
         tf.dispose([value, ...Object.values(grads)]);
@@ -123,7 +131,11 @@ async function handle(message: ToWorker) {
       }
       const named: tf.NamedTensorMap = {};
       for (const entry of layout) {
-        named[entry.name] = tf.tensor(averaged.subarray(entry.offset, entry.offset + entry.size), entry.shape, 'float32');
+        named[entry.name] = tf.tensor(
+          averaged.subarray(entry.offset, entry.offset + entry.size),
+          entry.shape,
+          'float32',
+        );
       }
       spec.optimizer.applyGradients(named);
       tf.dispose(Object.values(named));

@@ -48,7 +48,8 @@ const TFJS_NAMES: Record<BackendName, string> = {
 };
 
 const REASONS: Record<BackendName, string> = {
-  'tensorflow-gpu': 'libtensorflow with CUDA: the fastest where a GPU and @tensorflow/tfjs-node-gpu are installed',
+  'tensorflow-gpu':
+    'libtensorflow with CUDA: the fastest where a GPU and @tensorflow/tfjs-node-gpu are installed',
   tensorflow: 'native libtensorflow on the CPU (all cores, oneDNN)',
   wasm: 'XNNPACK in WebAssembly (SIMD) with @bot/backend training kernels; one core per instance',
   cpu: 'pure JavaScript reference backend (about 1 GFLOP/s): small tensors only',
@@ -112,7 +113,9 @@ function hasCudaDevice(): boolean {
  */
 export async function selectBackend(options: SelectBackendOptions = {}): Promise<BackendChoice> {
   const env =
-    options.env ?? (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env ?? {};
+    options.env ??
+    (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env ??
+    {};
   const importModule = options.importModule ?? ((specifier: string) => import(specifier));
   let request: BackendName | 'auto' = 'auto';
   let source = 'auto';

@@ -31,7 +31,8 @@ function tile({ inputs, backend, attrs }: KernelArgs) {
     if (d === rank - 1) {
       dst.set(src.subarray(srcOffset, srcOffset + n), dstOffset);
     } else {
-      for (let i = 0; i < n; i++) fill(d + 1, srcOffset + i * (inBlock[d + 1] as number), dstOffset + i * step);
+      for (let i = 0; i < n; i++)
+        fill(d + 1, srcOffset + i * (inBlock[d + 1] as number), dstOffset + i * step);
     }
     // Duplicate the filled block [dstOffset, dstOffset + n*step) reps[d] - 1 times, doubling.
     const block = n * step;

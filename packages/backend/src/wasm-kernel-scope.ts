@@ -1,7 +1,7 @@
 import {
-  type KernelBackend,
   type DataId,
   getKernel,
+  type KernelBackend,
   type NamedAttrMap,
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
@@ -105,7 +105,9 @@ export class KernelScope {
     let current = x;
     if (amounts.some(([a, b]) => a < 0 || b < 0)) {
       const begin = amounts.map(([a]) => Math.max(0, -a));
-      const size = amounts.map(([a, b], i) => (current.shape[i] as number) - Math.max(0, -a) - Math.max(0, -b));
+      const size = amounts.map(
+        ([a, b], i) => (current.shape[i] as number) - Math.max(0, -a) - Math.max(0, -b),
+      );
       current = this.slice(current, begin, size);
     }
     if (amounts.some(([a, b]) => a > 0 || b > 0)) {

@@ -16,7 +16,13 @@ interface Case {
   pad: Pad;
 }
 
-function backpropFilter(x: tf.Tensor4D, dy: tf.Tensor4D, filterShape: number[], strides: [number, number], pad: Pad) {
+function backpropFilter(
+  x: tf.Tensor4D,
+  dy: tf.Tensor4D,
+  filterShape: number[],
+  strides: [number, number],
+  pad: Pad,
+) {
   return tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, {
     strides,
     pad,
@@ -26,7 +32,13 @@ function backpropFilter(x: tf.Tensor4D, dy: tf.Tensor4D, filterShape: number[], 
   } as never) as tf.Tensor4D;
 }
 
-function backpropInput(inputShape: number[], dy: tf.Tensor4D, filter: tf.Tensor4D, strides: [number, number], pad: Pad) {
+function backpropInput(
+  inputShape: number[],
+  dy: tf.Tensor4D,
+  filter: tf.Tensor4D,
+  strides: [number, number],
+  pad: Pad,
+) {
   return tf.engine().runKernel('Conv2DBackpropInput', { dy, filter }, {
     strides,
     pad,
@@ -92,8 +104,9 @@ describe('wasm training kernels match the cpu backend', () => {
       const wShape: [number, number, number, number] = [c.kh, c.kw, c.cin, c.cout];
       const xData = random(xShape.reduce((a, b) => a * b));
       const wData = random(wShape.reduce((a, b) => a * b));
-      const outShape = await onBackend('cpu', () =>
-        tf.conv2d(tf.tensor4d(xData, xShape), tf.tensor4d(wData, wShape), c.stride, c.pad).shape,
+      const outShape = await onBackend(
+        'cpu',
+        () => tf.conv2d(tf.tensor4d(xData, xShape), tf.tensor4d(wData, wShape), c.stride, c.pad).shape,
       );
       const dyData = random(outShape.reduce((a, b) => a * b));
 
@@ -105,7 +118,11 @@ describe('wasm training kernels match the cpu backend', () => {
             const dy = tf.tensor4d(dyData, outShape as [number, number, number, number]);
             const dW = backpropFilter(x, dy, wShape, c.stride, c.pad);
             const dX = backpropInput(xShape, dy, w, c.stride, c.pad);
-            return { dW: dW.dataSync() as Float32Array, dX: dX.dataSync() as Float32Array, dXShape: dX.shape };
+            return {
+              dW: dW.dataSync() as Float32Array,
+              dX: dX.dataSync() as Float32Array,
+              dXShape: dX.shape,
+            };
           }),
         );
       const expected = await grads('cpu');

@@ -32,6 +32,24 @@ function expectClose(actual: number[], expected: number[]) {
   }
 }
 
+describe('Identity shares data on wasm', () => {
+  it('a clone keeps its values after the original is disposed, and frees them when it is disposed', async () => {
+    registerWasmTrainingKernels();
+    await tf.setBackend('wasm');
+    const buffers = () => (tf.memory() as unknown as { numDataBuffers: number }).numDataBuffers;
+    const before = buffers();
+    const original = tf.tensor([1, 2, 3, 4], [2, 2]);
+    const copy = tf.clone(original);
+    expect(buffers()).toBe(before + 1);
+    original.dispose();
+    expect(Array.from(copy.dataSync())).toEqual([1, 2, 3, 4]);
+    const sum = tf.add(copy, copy);
+    expect(Array.from(sum.dataSync())).toEqual([2, 4, 6, 8]);
+    tf.dispose([copy, sum]);
+    expect(buffers()).toBe(before);
+  });
+});
+
 describe('Tile, Sum and Mean overrides match the cpu backend', () => {
   beforeAll(async () => {
     registerWasmTrainingKernels();
@@ -39,18 +57,39 @@ describe('Tile, Sum and Mean overrides match the cpu backend', () => {
   });
 
   const tileCases: [number[], number[]][] = [
-    [[1, 1, 1, 5], [2, 3, 4, 1]],
-    [[2, 3], [3, 2]],
+    [
+      [1, 1, 1, 5],
+      [2, 3, 4, 1],
+    ],
+    [
+      [2, 3],
+      [3, 2],
+    ],
     [[3], [4]],
-    [[2, 1, 3], [1, 5, 2]],
-    [[2, 2, 2, 2], [1, 1, 1, 1]],
+    [
+      [2, 1, 3],
+      [1, 5, 2],
+    ],
+    [
+      [2, 2, 2, 2],
+      [1, 1, 1, 1],
+    ],
   ];
   for (const [shape, reps] of tileCases) {
     it(`Tile [${shape}] by [${reps}] (float32 and int32)`, async () => {
       const values = randomTensor(shape, 7);
       const floats = await onBoth(() => tf.tile(tf.tensor(values, shape), reps));
       expectClose(floats.wasm, floats.cpu);
-      const ints = await onBoth(() => tf.tile(tf.tensor(values.map((v) => Math.round(v * 100)), shape, 'int32'), reps));
+      const ints = await onBoth(() =>
+        tf.tile(
+          tf.tensor(
+            values.map((v) => Math.round(v * 100)),
+            shape,
+            'int32',
+          ),
+          reps,
+        ),
+      );
       expect(ints.wasm).toEqual(ints.cpu);
     });
   }

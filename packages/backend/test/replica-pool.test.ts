@@ -61,13 +61,18 @@ describe('createReplicaPool', () => {
     const wb = await micro.getWeights();
     for (const [name, values] of wa) {
       const other = wb.get(name) as Float32Array;
-      for (let i = 0; i < values.length; i++) expect(Math.abs((values[i] as number) - (other[i] as number))).toBeLessThan(1e-5);
+      for (let i = 0; i < values.length; i++)
+        expect(Math.abs((values[i] as number) - (other[i] as number))).toBeLessThan(1e-5);
     }
   }, 60_000);
 
   it('rejects a bad replica count and a malformed batch', async () => {
-    await expect(createReplicaPool({ module, replicas: 0 })).rejects.toThrow(/replicas must be an integer >= 1, got 0/);
-    await expect(createReplicaPool({ module, microBatch: 0.5 })).rejects.toThrow(/microBatch must be an integer >= 1/);
+    await expect(createReplicaPool({ module, replicas: 0 })).rejects.toThrow(
+      /replicas must be an integer >= 1, got 0/,
+    );
+    await expect(createReplicaPool({ module, microBatch: 0.5 })).rejects.toThrow(
+      /microBatch must be an integer >= 1/,
+    );
     const pool = await createReplicaPool({ module, replicas: 1, options, backend: 'wasm' });
     pools.push(pool);
     const batch = batchOf(2);

@@ -17,7 +17,11 @@ describe('selectBackend', () => {
         return import(specifier);
       },
     });
-    expect(tried).toEqual(['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node', '@tensorflow/tfjs-backend-wasm']);
+    expect(tried).toEqual([
+      '@tensorflow/tfjs-node-gpu',
+      '@tensorflow/tfjs-node',
+      '@tensorflow/tfjs-backend-wasm',
+    ]);
     expect(choice.name).toBe('wasm');
     expect(tf.getBackend()).toBe('wasm');
     expect(choice.skipped.map((s) => s.name)).toEqual(['tensorflow-gpu', 'tensorflow']);
@@ -41,17 +45,22 @@ describe('selectBackend', () => {
     const preferred = await selectBackend({ prefer: 'wasm', env: { BOT_BACKEND: 'cpu' } });
     expect(preferred.name).toBe('wasm');
     expect(tf.getBackend()).toBe('wasm');
-    const auto = await selectBackend({ env: { BOT_BACKEND: 'auto' }, importModule: async (s) => {
-      if (s.startsWith('@tensorflow/tfjs-node')) throw notInstalled(s);
-      return import(s);
-    } });
+    const auto = await selectBackend({
+      env: { BOT_BACKEND: 'auto' },
+      importModule: async (s) => {
+        if (s.startsWith('@tensorflow/tfjs-node')) throw notInstalled(s);
+        return import(s);
+      },
+    });
     expect(auto.name).toBe('wasm');
   });
 
   it('fails loudly when the requested backend cannot be used, instead of falling back', async () => {
     await expect(
       selectBackend({ prefer: 'tensorflow', importModule: async (s) => Promise.reject(notInstalled(s)) }),
-    ).rejects.toThrow(/backend 'tensorflow' requested by options.prefer='tensorflow' cannot be used: tensorflow: not installed/);
+    ).rejects.toThrow(
+      /backend 'tensorflow' requested by options.prefer='tensorflow' cannot be used: tensorflow: not installed/,
+    );
   });
 
   it('rejects an unknown backend name with a RangeError naming the source and the allowed values', async () => {

@@ -9,20 +9,36 @@ function tinyNet(): tf.LayersModel {
   const input = tf.input({ shape: [13, 13, 3] });
   const conv = (x: tf.SymbolicTensor, filters: number, kernel: number, stride: number) =>
     tf.layers
-      .conv2d({ filters, kernelSize: kernel, strides: stride, padding: stride > 1 ? 'valid' : 'same', useBias: false, kernelInitializer: tf.initializers.glorotUniform({ seed: filters * 7 + kernel }) })
+      .conv2d({
+        filters,
+        kernelSize: kernel,
+        strides: stride,
+        padding: stride > 1 ? 'valid' : 'same',
+        useBias: false,
+        kernelInitializer: tf.initializers.glorotUniform({ seed: filters * 7 + kernel }),
+      })
       .apply(x) as tf.SymbolicTensor;
   const bnRelu = (x: tf.SymbolicTensor) =>
-    tf.layers.reLU().apply(tf.layers.batchNormalization({ axis: -1 }).apply(x) as tf.SymbolicTensor) as tf.SymbolicTensor;
+    tf.layers
+      .reLU()
+      .apply(tf.layers.batchNormalization({ axis: -1 }).apply(x) as tf.SymbolicTensor) as tf.SymbolicTensor;
   let x = tf.layers.zeroPadding2d({ padding: 1 }).apply(input) as tf.SymbolicTensor;
   x = bnRelu(conv(x, 6, 3, 2));
   x = tf.layers.maxPooling2d({ poolSize: 3, strides: 2, padding: 'same' }).apply(x) as tf.SymbolicTensor;
   let y = bnRelu(conv(x, 4, 1, 1));
   y = bnRelu(conv(y, 4, 3, 1));
   y = conv(y, 8, 1, 1);
-  const shortcut = conv(tf.layers.averagePooling2d({ poolSize: 1, strides: 1 }).apply(x) as tf.SymbolicTensor, 8, 1, 1);
+  const shortcut = conv(
+    tf.layers.averagePooling2d({ poolSize: 1, strides: 1 }).apply(x) as tf.SymbolicTensor,
+    8,
+    1,
+    1,
+  );
   x = tf.layers.reLU().apply(tf.layers.add().apply([y, shortcut]) as tf.SymbolicTensor) as tf.SymbolicTensor;
   x = tf.layers.globalAveragePooling2d({}).apply(x) as tf.SymbolicTensor;
-  const out = tf.layers.dense({ units: 5, kernelInitializer: tf.initializers.glorotUniform({ seed: 3 }) }).apply(x);
+  const out = tf.layers
+    .dense({ units: 5, kernelInitializer: tf.initializers.glorotUniform({ seed: 3 }) })
+    .apply(x);
   return tf.model({ inputs: input, outputs: out as tf.SymbolicTensor });
 }
 
@@ -41,8 +57,9 @@ describe('a whole training step on wasm', () => {
       return tf.tidy(() => {
         const x = tf.tensor4d(images, [3, 13, 13, 3]);
         const y = tf.oneHot(tf.tensor1d(labels, 'int32'), 5);
-        const { value, grads } = tf.variableGrads(() =>
-          tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar,
+        const { value, grads } = tf.variableGrads(
+          () =>
+            tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar,
         );
         return {
           loss: value.dataSync()[0] as number,
@@ -59,7 +76,10 @@ describe('a whole training step on wasm', () => {
       const actual = wasm.grads[name] as number[];
       const scale = Math.max(1e-3, ...expected.map(Math.abs));
       for (let i = 0; i < expected.length; i++) {
-        expect(Math.abs((actual[i] as number) - (expected[i] as number)) / scale, `${name}[${i}]`).toBeLessThan(1e-4);
+        expect(
+          Math.abs((actual[i] as number) - (expected[i] as number)) / scale,
+          `${name}[${i}]`,
+        ).toBeLessThan(1e-4);
       }
     }
   });
