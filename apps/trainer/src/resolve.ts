@@ -58,5 +58,10 @@ export function resolveConfig(flags: ConfigPatch = {}, file: ConfigPatch = {}): 
     }
     throw new ConfigError(`invalid config:\n  ${lines.join('\n  ')}`);
   }
+  if (presetName.includes('distill') && result.data.teacher === null) {
+    throw new ConfigError(
+      `teacher = null: the ${presetName} preset distils from a teacher; pass --teacher <checkpoint.ckpt or model.safetensors>`,
+    );
+  }
   return result.data;
 }

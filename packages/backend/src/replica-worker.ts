@@ -111,8 +111,13 @@ async function handle(message: ToWorker) {
           if (first === 0) target.fill(0);
           if (grad === undefined) continue;
           const values = grad.dataSync() as Float32Array;
-          for (let k = 0; k < values.length; k++)
+          if (size === n) {
+            target.set(values);
+            continue;
+          }
+          for (let k = 0; k < values.length; k++) {
             target[k] = (target[k] as number) + weight * (values[k] as number);
+          }
         }
         loss += weight * ((value.dataSync() as Float32Array)[0] as number);
         tf.dispose([value, ...Object.values(grads)]);
