@@ -35,7 +35,10 @@ async function stepsPerSecond(backend: 'wasm' | 'cpu', steps: number, batch: num
   const optimizer = new NesterovSGD({ learningRate: 0.1, weightDecay: 5e-5 });
   const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
   const x = tf.randomNormal([batch, 28, 28, 1], 0, 1, 'float32', 1);
-  const y = tf.tensor2d(Float32Array.from({ length: batch * 10 }, (_, i) => (i % 10 === Math.floor(i / 10) % 10 ? 1 : 0)), [batch, 10]);
+  const y = tf.tensor2d(
+    Float32Array.from({ length: batch * 10 }, (_, i) => (i % 10 === Math.floor(i / 10) % 10 ? 1 : 0)),
+    [batch, 10],
+  );
   const step = () => {
     const { value, grads } = tf.variableGrads(
       () => crossEntropy(model.apply(x, { training: true }) as tf.Tensor2D, y, { labelSmoothing: 0.1 }),
@@ -74,14 +77,21 @@ async function quick(): Promise<Record<string, unknown>> {
   };
   console.log('| backend | images/s (median of 3) | runs |');
   console.log('|---|---|---|');
-  console.log(`| wasm + @bot/backend kernels | ${result.medianWasm.toFixed(1)} | ${wasm.map((v) => v.toFixed(1)).join(', ')} |`);
-  console.log(`| cpu (reference) | ${result.medianCpu.toFixed(1)} | ${cpu.map((v) => v.toFixed(1)).join(', ')} |`);
+  console.log(
+    `| wasm + @bot/backend kernels | ${result.medianWasm.toFixed(1)} | ${wasm.map((v) => v.toFixed(1)).join(', ')} |`,
+  );
+  console.log(
+    `| cpu (reference) | ${result.medianCpu.toFixed(1)} | ${cpu.map((v) => v.toFixed(1)).join(', ')} |`,
+  );
   console.log(`wasm / cpu: ${result.speedup.toFixed(2)}x`);
   return result;
 }
 
 async function full(): Promise<Record<string, unknown>> {
-  const config = resolveConfig({ runsDir: join(tmpdir(), 'bot-trainer-bench'), runName: `demo-${Date.now()}` });
+  const config = resolveConfig({
+    runsDir: join(tmpdir(), 'bot-trainer-bench'),
+    runName: `demo-${Date.now()}`,
+  });
   const start = performance.now();
   const result = await train(config, { tty: false });
   const seconds = (performance.now() - start) / 1000;
@@ -92,7 +102,12 @@ async function full(): Promise<Record<string, unknown>> {
     wallSeconds: seconds,
     top1: result.final?.top1,
     top5: result.final?.top5,
-    epochs: result.epochs.map((e) => ({ epoch: e.epoch, top1: e.top1, seconds: e.seconds, imagesPerSecond: e.imagesPerSecond })),
+    epochs: result.epochs.map((e) => ({
+      epoch: e.epoch,
+      top1: e.top1,
+      seconds: e.seconds,
+      imagesPerSecond: e.imagesPerSecond,
+    })),
     report: result.report,
   };
   console.log('| preset | backend | wall time | top-1 | top-5 |');
@@ -100,7 +115,9 @@ async function full(): Promise<Record<string, unknown>> {
   console.log(
     `| demo | ${summary.backend} | ${(seconds / 60).toFixed(1)} min | ${(100 * (summary.top1 ?? Number.NaN)).toFixed(2)}% | ${(100 * (summary.top5 ?? Number.NaN)).toFixed(2)}% |`,
   );
-  console.log(`budget: 10 min and 91% top-1: ${seconds <= 600 && (summary.top1 ?? 0) >= 0.91 ? 'met' : 'NOT met'}`);
+  console.log(
+    `budget: 10 min and 91% top-1: ${seconds <= 600 && (summary.top1 ?? 0) >= 0.91 ? 'met' : 'NOT met'}`,
+  );
   return summary;
 }
 

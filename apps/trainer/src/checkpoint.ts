@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { RngState } from '@bot/rng';
 import type * as tf from '@tensorflow/tfjs-core';
-import { writeFileAtomic, type FileWriter } from './atomic-write.js';
+import { type FileWriter, writeFileAtomic } from './atomic-write.js';
 import type { TrainConfig } from './config.js';
 import { TrainerError } from './errors.js';
 import { decodeTensorFile, encodeTensorFile, type StoredTensor } from './tensor-file.js';
@@ -60,13 +60,18 @@ function encodeState(value: unknown, names: Map<string, string>, out: StoredTens
   if (value && typeof value === 'object') {
     if (ArrayBuffer.isView(value)) throw new Error(`${path}: unsupported typed array in optimizer state`);
     const result: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) result[names.get(k) ?? k] = encodeState(v, names, out, `${path}.${k}`);
+    for (const [k, v] of Object.entries(value))
+      result[names.get(k) ?? k] = encodeState(v, names, out, `${path}.${k}`);
     return result;
   }
   return value;
 }
 
-function decodeState(value: unknown, names: Map<string, string>, tensors: Map<string, StoredTensor>): unknown {
+function decodeState(
+  value: unknown,
+  names: Map<string, string>,
+  tensors: Map<string, StoredTensor>,
+): unknown {
   if (typeof value === 'string') return names.get(value) ?? value;
   if (Array.isArray(value)) return value.map((v) => decodeState(v, names, tensors));
   if (value && typeof value === 'object') {
@@ -89,7 +94,10 @@ export interface CheckpointContents {
 }
 
 /** Serialises model weights (all of them, BN running statistics included) and the training state. */
-export function encodeCheckpoint(weights: readonly tf.Variable[] | readonly { name: string; read(): tf.Tensor }[], state: Omit<TrainingState, 'optimizer' | 'lossScaler'> & { optimizer: unknown; lossScaler: unknown }): Uint8Array {
+export function encodeCheckpoint(
+  weights: readonly tf.Variable[] | readonly { name: string; read(): tf.Tensor }[],
+  state: Omit<TrainingState, 'optimizer' | 'lossScaler'> & { optimizer: unknown; lossScaler: unknown },
+): Uint8Array {
   const tensors: StoredTensor[] = [];
   const names = new Map<string, string>();
   weights.forEach((w, i) => {
@@ -109,7 +117,9 @@ export async function saveCheckpoint(path: string, bytes: Uint8Array, writer?: F
   await writeFileAtomic(path, bytes, writer);
 }
 
-export async function readCheckpoint(path: string): Promise<{ state: TrainingState; weights: StoredTensor[]; raw: ReturnType<typeof decodeTensorFile> }> {
+export async function readCheckpoint(
+  path: string,
+): Promise<{ state: TrainingState; weights: StoredTensor[]; raw: ReturnType<typeof decodeTensorFile> }> {
   let bytes: Uint8Array;
   try {
     bytes = await readFile(path);
@@ -123,15 +133,23 @@ export async function readCheckpoint(path: string): Promise<{ state: TrainingSta
     throw new TrainerError(`checkpoint ${path} is damaged: ${(error as Error).message}`);
   }
   if (file.metadata['format'] !== CHECKPOINT_FORMAT || typeof file.metadata['state'] !== 'string') {
-    throw new TrainerError(`${path} is not a bot-train checkpoint (format ${JSON.stringify(file.metadata['format'])})`);
+    throw new TrainerError(
+      `${path} is not a bot-train checkpoint (format ${JSON.stringify(file.metadata['format'])})`,
+    );
   }
   const state = JSON.parse(file.metadata['state']) as TrainingState;
-  const weights = [...file.tensors.values()].filter((t) => t.name.startsWith('model/')).sort((a, b) => (a.name < b.name ? -1 : 1));
+  const weights = [...file.tensors.values()]
+    .filter((t) => t.name.startsWith('model/'))
+    .sort((a, b) => (a.name < b.name ? -1 : 1));
   return { state, weights, raw: file };
 }
 
 /** Turns the stored optimizer / scaler state back into what `setState` expects, with this process's variable names. */
-export function restoreState(stored: unknown, variableNames: readonly string[], tensors: Map<string, StoredTensor>): unknown {
+export function restoreState(
+  stored: unknown,
+  variableNames: readonly string[],
+  tensors: Map<string, StoredTensor>,
+): unknown {
   const names = new Map<string, string>(variableNames.map((n, i) => [`@${i}`, n]));
   return decodeState(stored, names, tensors);
 }
@@ -147,12 +165,16 @@ export function assignWeights(
   makeTensor: (data: Float32Array, shape: number[]) => tf.Tensor,
 ): void {
   if (weights.length !== model.weights.length) {
-    throw new TrainerError(`${what} holds ${weights.length} weight tensors but this model has ${model.weights.length}: it is from another architecture`);
+    throw new TrainerError(
+      `${what} holds ${weights.length} weight tensors but this model has ${model.weights.length}: it is from another architecture`,
+    );
   }
   model.weights.forEach((w, i) => {
     const stored = weights[i]!;
     if (stored.shape.join('x') !== w.shape.join('x')) {
-      throw new TrainerError(`${what}: weight ${i} (${stored.name}) has shape [${stored.shape}] but the model's ${w.name} has [${w.shape}]: it is from another architecture`);
+      throw new TrainerError(
+        `${what}: weight ${i} (${stored.name}) has shape [${stored.shape}] but the model's ${w.name} has [${w.shape}]: it is from another architecture`,
+      );
     }
   });
   model.weights.forEach((w, i) => {

@@ -62,7 +62,10 @@ export const trainConfigSchema = z
     backend: z.enum(BACKENDS),
     logEvery: z.number().int().positive(),
     runsDir: z.string().min(1),
-    runName: z.string().regex(/^[\w.+-]+$/, 'letters, digits, and . _ + - only').nullable(),
+    runName: z
+      .string()
+      .regex(/^[\w.+-]+$/, 'letters, digits, and . _ + - only')
+      .nullable(),
     export: z.boolean(),
   })
   .strict()

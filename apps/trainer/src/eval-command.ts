@@ -20,7 +20,8 @@ export interface EvalOptions {
 function positive(name: string, value: string | number | undefined): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new ConfigError(`${name} = ${JSON.stringify(value)}: must be an integer >= 1`);
+  if (!Number.isInteger(n) || n < 1)
+    throw new ConfigError(`${name} = ${JSON.stringify(value)}: must be an integer >= 1`);
   return n;
 }
 
@@ -28,7 +29,9 @@ function positive(name: string, value: string | number | undefined): number | un
 export async function evalCheckpoint(path: string, options: EvalOptions = {}): Promise<number> {
   const write = options.write ?? ((line: string) => console.log(line));
   const result = await evaluateCheckpoint(path, options);
-  write(`top-1 ${(100 * result.top1).toFixed(2)}%  top-5 ${(100 * result.top5).toFixed(2)}%  loss ${result.loss.toFixed(4)}  (${result.count} images)`);
+  write(
+    `top-1 ${(100 * result.top1).toFixed(2)}%  top-5 ${(100 * result.top5).toFixed(2)}%  loss ${result.loss.toFixed(4)}  (${result.count} images)`,
+  );
   return 0;
 }
 
@@ -60,7 +63,13 @@ export async function evaluateCheckpoint(path: string, options: EvalOptions = {}
   const model = resnet(resnetConfigOf(state.config, state.numClasses, state.inputChannels));
   try {
     assignWeights(model, weights, `checkpoint ${file}`, (d, s) => tf.tensor(d, s));
-    const loader = new DataLoader(data.val, { batchSize, seed: config.seed, shuffle: false, dropLast: false, concurrency: config.workers });
+    const loader = new DataLoader(data.val, {
+      batchSize,
+      seed: config.seed,
+      shuffle: false,
+      dropLast: false,
+      concurrency: config.workers,
+    });
     const accuracy = await evaluate(model, loader.epoch(0), state.numClasses);
     await loader.close();
     return accuracy;

@@ -10,7 +10,11 @@ export interface Accuracy {
 }
 
 /** Top-1/top-5 accuracy and mean loss of a model in inference mode over batches. */
-export async function evaluate(model: tf.LayersModel, batches: AsyncIterable<Batch>, numClasses: number): Promise<Accuracy> {
+export async function evaluate(
+  model: tf.LayersModel,
+  batches: AsyncIterable<Batch>,
+  numClasses: number,
+): Promise<Accuracy> {
   const k = Math.min(5, numClasses);
   let top1 = 0;
   let top5 = 0;

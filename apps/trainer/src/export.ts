@@ -12,7 +12,9 @@ export function folderHandler(dir: string): tf.io.IOHandler {
   return {
     async save(artifacts: tf.io.ModelArtifacts): Promise<tf.io.SaveResult> {
       await mkdir(dir, { recursive: true });
-      const weightData = artifacts.weightData ? tf.io.CompositeArrayBuffer.join(artifacts.weightData) : new ArrayBuffer(0);
+      const weightData = artifacts.weightData
+        ? tf.io.CompositeArrayBuffer.join(artifacts.weightData)
+        : new ArrayBuffer(0);
       const modelJson = {
         format: artifacts.format ?? 'layers-model',
         generatedBy: artifacts.generatedBy ?? `TensorFlow.js tfjs-layers v${tf.version.tfjs}`,
@@ -48,7 +50,11 @@ export function folderLoader(dir: string): tf.io.IOHandler {
 }
 
 /** export/tfjs/{model.json,weights.bin} and export/model.safetensors (timm/torchvision key names). */
-export async function exportModel(model: tf.LayersModel, config: ResNetConfig, dir: string): Promise<{ tfjs: string; safetensors: string }> {
+export async function exportModel(
+  model: tf.LayersModel,
+  config: ResNetConfig,
+  dir: string,
+): Promise<{ tfjs: string; safetensors: string }> {
   const tfjsDir = join(dir, 'tfjs');
   await model.save(folderHandler(tfjsDir));
   const safetensors = join(dir, 'model.safetensors');

@@ -1,4 +1,4 @@
-import { Command, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import { type ConfigPatch, FIELD_HELP, type TrainConfig } from './config.js';
 
 type Kind = 'number' | 'nullable-number' | 'string' | 'nullable-string' | 'boolean' | 'list';
@@ -86,7 +86,11 @@ export function addConfigOptions(command: Command): Command {
       command.addOption(new Option(`${flag} <n>`, help).argParser(toNumber));
     } else if (kind === 'nullable-number') {
       // commander turns a parser's null into '', so 'none' stays text here and becomes null in flagsToPatch.
-      command.addOption(new Option(`${flag} <n>`, `${help} ('none' for all)`).argParser((t) => (isNull(t) ? 'none' : toNumber(t))));
+      command.addOption(
+        new Option(`${flag} <n>`, `${help} ('none' for all)`).argParser((t) =>
+          isNull(t) ? 'none' : toNumber(t),
+        ),
+      );
     } else if (kind === 'nullable-string') {
       command.addOption(new Option(`${flag} <value>`, `${help} ('none' for off)`));
     } else if (kind === 'list') {

@@ -27,7 +27,9 @@ async function runTrain(options: Record<string, unknown>): Promise<number> {
   const onSigint = () => {
     if (controller.signal.aborted) process.exit(130);
     controller.abort();
-    process.stderr.write('\nCtrl-C: finishing this step and saving a checkpoint (press again to quit without saving)\n');
+    process.stderr.write(
+      '\nCtrl-C: finishing this step and saving a checkpoint (press again to quit without saving)\n',
+    );
   };
   process.on('SIGINT', onSigint);
   try {
@@ -41,9 +43,10 @@ async function runTrain(options: Record<string, unknown>): Promise<number> {
       );
     }
     console.log(`report: ${result.report}`);
-    if (result.exported) console.log(`model: ${result.exported.tfjs} (tfjs LayersModel), ${result.exported.safetensors}`);
+    if (result.exported)
+      console.log(`model: ${result.exported.tfjs} (tfjs LayersModel), ${result.exported.safetensors}`);
     console.log(
-      'next: `bot-train recipes` lists the paper\'s recipes; `bot-train --preset resnet50-d --data <folder with train/ and val/>` trains on your own ImageFolder; `bot-train --width 0.5 --epochs 10` grows the demo',
+      "next: `bot-train recipes` lists the paper's recipes; `bot-train --preset resnet50-d --data <folder with train/ and val/>` trains on your own ImageFolder; `bot-train --width 0.5 --epochs 10` grows the demo",
     );
     return 0;
   } finally {
@@ -114,7 +117,11 @@ export async function main(argv: string[]): Promise<number> {
     return await action;
   } catch (error) {
     if (error instanceof CommanderError) {
-      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.exitCode === 0) {
+      if (
+        error.code === 'commander.helpDisplayed' ||
+        error.code === 'commander.version' ||
+        error.exitCode === 0
+      ) {
         return 0;
       }
       return 2;

@@ -107,17 +107,67 @@ const demo: TrainConfig = {
 };
 
 export const PRESETS: readonly Preset[] = [
-  { name: 'baseline', summary: 'ResNet-50, batch 256, NAG, lr 0.1 /10 at 30/60/90, 120 epochs, FP32', paperTop1: 75.87, config: baseline },
-  { name: 'efficient', summary: 'batch 1024 (accumulated), lr 0.4, 5-epoch warmup, zero gamma, no bias decay, FP16', paperTop1: 76.21, config: efficient },
-  { name: 'resnet50-b', summary: 'efficient + ResNet-50-B (stride on the 3x3 conv)', paperTop1: 76.66, config: resnet50b },
-  { name: 'resnet50-c', summary: 'efficient + ResNet-50-C (deep 3x3 stem)', paperTop1: 76.87, config: resnet50c },
-  { name: 'resnet50-d', summary: 'efficient + ResNet-50-D (avg-pool shortcut)', paperTop1: 77.16, config: resnet50d },
+  {
+    name: 'baseline',
+    summary: 'ResNet-50, batch 256, NAG, lr 0.1 /10 at 30/60/90, 120 epochs, FP32',
+    paperTop1: 75.87,
+    config: baseline,
+  },
+  {
+    name: 'efficient',
+    summary: 'batch 1024 (accumulated), lr 0.4, 5-epoch warmup, zero gamma, no bias decay, FP16',
+    paperTop1: 76.21,
+    config: efficient,
+  },
+  {
+    name: 'resnet50-b',
+    summary: 'efficient + ResNet-50-B (stride on the 3x3 conv)',
+    paperTop1: 76.66,
+    config: resnet50b,
+  },
+  {
+    name: 'resnet50-c',
+    summary: 'efficient + ResNet-50-C (deep 3x3 stem)',
+    paperTop1: 76.87,
+    config: resnet50c,
+  },
+  {
+    name: 'resnet50-d',
+    summary: 'efficient + ResNet-50-D (avg-pool shortcut)',
+    paperTop1: 77.16,
+    config: resnet50d,
+  },
   { name: '+cosine', summary: 'resnet50-d + cosine decay', paperTop1: 77.91, config: cosine },
-  { name: '+label-smoothing', summary: '+cosine + label smoothing 0.1', paperTop1: 78.31, config: labelSmoothing },
-  { name: '+distill', summary: '+label-smoothing + distillation (--teacher <ckpt|safetensors>, T = 20)', paperTop1: 78.67, config: distill },
-  { name: '+mixup', summary: '+label-smoothing + mixup alpha 0.2, 200 epochs', paperTop1: 79.15, config: mixup },
-  { name: '+mixup+distill', summary: '+mixup + distillation (--teacher), 200 epochs', paperTop1: 79.29, config: mixupDistill },
-  { name: 'demo', summary: 'Fashion-MNIST, small ResNet-18-D, warmup+cosine, smoothing, mixup: minutes on 2 cores', paperTop1: null, config: demo },
+  {
+    name: '+label-smoothing',
+    summary: '+cosine + label smoothing 0.1',
+    paperTop1: 78.31,
+    config: labelSmoothing,
+  },
+  {
+    name: '+distill',
+    summary: '+label-smoothing + distillation (--teacher <ckpt|safetensors>, T = 20)',
+    paperTop1: 78.67,
+    config: distill,
+  },
+  {
+    name: '+mixup',
+    summary: '+label-smoothing + mixup alpha 0.2, 200 epochs',
+    paperTop1: 79.15,
+    config: mixup,
+  },
+  {
+    name: '+mixup+distill',
+    summary: '+mixup + distillation (--teacher), 200 epochs',
+    paperTop1: 79.29,
+    config: mixupDistill,
+  },
+  {
+    name: 'demo',
+    summary: 'Fashion-MNIST, small ResNet-18-D, warmup+cosine, smoothing, mixup: minutes on 2 cores',
+    paperTop1: null,
+    config: demo,
+  },
 ];
 
 export const PRESET_NAMES: readonly string[] = PRESETS.map((p) => p.name);

@@ -40,7 +40,14 @@ export function createProgress(tty: boolean, every: number, write: (line: string
     return {
       start(epoch, epochs, batches, startBatch) {
         label = `${epoch + 1}/${epochs}`;
-        bar.start(batches, startBatch, { epoch: label, ips: '-', etaText: '?', loss: '-', lr: '-', skipped: 0 });
+        bar.start(batches, startBatch, {
+          epoch: label,
+          ips: '-',
+          etaText: '?',
+          loss: '-',
+          lr: '-',
+          skipped: 0,
+        });
       },
       update(info) {
         bar.update(info.batch, {

@@ -69,7 +69,10 @@ export async function writeReport(
   const epochs = records.filter((r): r is EpochRecord => r.type === 'epoch');
   const charts = curves(steps, epochs, stepsPerEpoch);
   const last = epochs.at(-1);
-  const best = epochs.reduce<EpochRecord | undefined>((b, e) => (b === undefined || e.top1 > b.top1 ? e : b), undefined);
+  const best = epochs.reduce<EpochRecord | undefined>(
+    (b, e) => (b === undefined || e.top1 > b.top1 ? e : b),
+    undefined,
+  );
   const seconds = epochs.reduce((s, e) => s + e.seconds, 0);
   const rows = epochs
     .map(
@@ -80,14 +83,34 @@ export async function writeReport(
   const settings: [string, string][] = [
     ['preset', config.preset],
     ['data', summary.data],
-    ['model', `ResNet-${config.depth}-${config.variant}, width ${config.width}, ${config.stem} stem, ${config.inputSize} px`],
+    [
+      'model',
+      `ResNet-${config.depth}-${config.variant}, width ${config.width}, ${config.stem} stem, ${config.inputSize} px`,
+    ],
     ['parameters', summary.params.toLocaleString('en-US')],
     ['MACs / image', Number.isFinite(summary.macs) ? `${(summary.macs / 1e6).toFixed(1)} M` : '-'],
     ['backend', summary.backend],
     ['batch', `${config.batchSize} (${config.accumulate} micro-batch${config.accumulate > 1 ? 'es' : ''})`],
-    ['optimizer', `${config.nesterov ? 'NAG' : 'SGD'} lr ${config.lr}, momentum ${config.momentum}, wd ${config.weightDecay}${config.noBiasDecay ? ', no bias decay' : ''}`],
-    ['schedule', `${config.warmupEpochs ? `${config.warmupEpochs}-epoch warmup, ` : ''}${config.schedule === 'cosine' ? 'cosine' : `step x${config.stepGamma} at ${config.milestones.join('/')}`}, ${config.epochs} epochs`],
-    ['tricks', [config.zeroGamma && 'zero gamma', config.labelSmoothing > 0 && `label smoothing ${config.labelSmoothing} (${config.smoothing})`, config.mixupAlpha > 0 && `mixup ${config.mixupAlpha}`, config.teacher && `distillation T=${config.distillTemperature}`, config.fp16 && 'FP16'].filter(Boolean).join(', ') || 'none'],
+    [
+      'optimizer',
+      `${config.nesterov ? 'NAG' : 'SGD'} lr ${config.lr}, momentum ${config.momentum}, wd ${config.weightDecay}${config.noBiasDecay ? ', no bias decay' : ''}`,
+    ],
+    [
+      'schedule',
+      `${config.warmupEpochs ? `${config.warmupEpochs}-epoch warmup, ` : ''}${config.schedule === 'cosine' ? 'cosine' : `step x${config.stepGamma} at ${config.milestones.join('/')}`}, ${config.epochs} epochs`,
+    ],
+    [
+      'tricks',
+      [
+        config.zeroGamma && 'zero gamma',
+        config.labelSmoothing > 0 && `label smoothing ${config.labelSmoothing} (${config.smoothing})`,
+        config.mixupAlpha > 0 && `mixup ${config.mixupAlpha}`,
+        config.teacher && `distillation T=${config.distillTemperature}`,
+        config.fp16 && 'FP16',
+      ]
+        .filter(Boolean)
+        .join(', ') || 'none',
+    ],
     ['status', summary.finished ? 'finished' : 'in progress / interrupted'],
   ];
   const html = `<!doctype html>
@@ -109,8 +132,13 @@ ${rows}
 </body></html>
 `;
   await writeFileAtomic(run.report, html);
-  for (const [name, svg] of Object.entries(charts)) await writeFileAtomic(join(run.reportDir, `${name}.svg`), svg);
-  const stacked = `<svg xmlns="http://www.w3.org/2000/svg" width="640" height="960">${[charts.loss, charts.accuracy, charts.lr]
+  for (const [name, svg] of Object.entries(charts))
+    await writeFileAtomic(join(run.reportDir, `${name}.svg`), svg);
+  const stacked = `<svg xmlns="http://www.w3.org/2000/svg" width="640" height="960">${[
+    charts.loss,
+    charts.accuracy,
+    charts.lr,
+  ]
     .map((svg, i) => svg.replace('<svg ', `<svg y="${320 * i}" `))
     .join('')}</svg>`;
   const png = await sharp(Buffer.from(stacked)).png().toBuffer();

@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import { architectureOf, assignWeights, readCheckpoint } from './checkpoint.js';
 import type { TrainConfig } from './config.js';
 import { TrainerError } from './errors.js';
-import { resnet, loadSafetensors, type ResNetConfig, resnetConfigOf } from './integrations/model.js';
+import { loadSafetensors, type ResNetConfig, resnet, resnetConfigOf } from './integrations/model.js';
 import { tensorShapes } from './tensor-file.js';
 
 export interface LoadedModel {
@@ -17,27 +17,47 @@ export interface LoadedModel {
  * timm/torchvision key names (architecture from teacherDepth/teacherVariant/teacherWidth). The teacher must
  * predict the same classes as the data.
  */
-export async function loadTeacher(config: TrainConfig, path: string, numClasses: number, inputChannels: number): Promise<LoadedModel> {
+export async function loadTeacher(
+  config: TrainConfig,
+  path: string,
+  numClasses: number,
+  inputChannels: number,
+): Promise<LoadedModel> {
   if (path.endsWith('.safetensors')) {
     let bytes: Uint8Array;
     try {
       bytes = await readFile(path);
     } catch (error) {
-      throw new TrainerError(`teacher = ${JSON.stringify(path)}: cannot read it: ${(error as Error).message}`);
+      throw new TrainerError(
+        `teacher = ${JSON.stringify(path)}: cannot read it: ${(error as Error).message}`,
+      );
     }
     let shapes: Map<string, number[]>;
     try {
       shapes = tensorShapes(bytes);
     } catch (error) {
-      throw new TrainerError(`teacher = ${JSON.stringify(path)}: not a readable safetensors file: ${(error as Error).message}`);
+      throw new TrainerError(
+        `teacher = ${JSON.stringify(path)}: not a readable safetensors file: ${(error as Error).message}`,
+      );
     }
     const fc = shapes.get('fc.weight');
-    if (!fc) throw new TrainerError(`teacher ${path} has no fc.weight: not a ResNet state_dict with timm/torchvision key names`);
+    if (!fc)
+      throw new TrainerError(
+        `teacher ${path} has no fc.weight: not a ResNet state_dict with timm/torchvision key names`,
+      );
     if (fc[0] !== numClasses) {
-      throw new TrainerError(`teacher ${path} predicts ${fc[0]} classes but the data has ${numClasses}: distillation needs the same classes`);
+      throw new TrainerError(
+        `teacher ${path} predicts ${fc[0]} classes but the data has ${numClasses}: distillation needs the same classes`,
+      );
     }
     const resnetConfig = resnetConfigOf(
-      { ...config, depth: config.teacherDepth, variant: config.teacherVariant, width: config.teacherWidth, zeroGamma: false },
+      {
+        ...config,
+        depth: config.teacherDepth,
+        variant: config.teacherVariant,
+        width: config.teacherWidth,
+        zeroGamma: false,
+      },
       numClasses,
       inputChannels,
     );
@@ -46,19 +66,37 @@ export async function loadTeacher(config: TrainConfig, path: string, numClasses:
       loadSafetensors(model, resnetConfig, bytes);
     } catch (error) {
       model.dispose();
-      throw new TrainerError(`teacher ${path} does not fit ResNet-${config.teacherDepth}-${config.teacherVariant} width ${config.teacherWidth}: ${(error as Error).message}`);
+      throw new TrainerError(
+        `teacher ${path} does not fit ResNet-${config.teacherDepth}-${config.teacherVariant} width ${config.teacherWidth}: ${(error as Error).message}`,
+      );
     }
-    return { model, resnetConfig, description: `${path} (ResNet-${config.teacherDepth}-${config.teacherVariant})` };
+    return {
+      model,
+      resnetConfig,
+      description: `${path} (ResNet-${config.teacherDepth}-${config.teacherVariant})`,
+    };
   }
   const { state, weights } = await readCheckpoint(path);
   if (state.numClasses !== numClasses) {
-    throw new TrainerError(`teacher ${path} predicts ${state.numClasses} classes but the data has ${numClasses}: distillation needs the same classes`);
+    throw new TrainerError(
+      `teacher ${path} predicts ${state.numClasses} classes but the data has ${numClasses}: distillation needs the same classes`,
+    );
   }
   if (state.inputChannels !== inputChannels) {
-    throw new TrainerError(`teacher ${path} takes ${state.inputChannels} input channel(s) but the data has ${inputChannels}`);
+    throw new TrainerError(
+      `teacher ${path} takes ${state.inputChannels} input channel(s) but the data has ${inputChannels}`,
+    );
   }
-  const resnetConfig = resnetConfigOf({ ...state.config, inputSize: config.inputSize }, numClasses, inputChannels);
+  const resnetConfig = resnetConfigOf(
+    { ...state.config, inputSize: config.inputSize },
+    numClasses,
+    inputChannels,
+  );
   const model = resnet(resnetConfig);
   assignWeights(model, weights, `teacher ${path}`, (data, shape) => tf.tensor(data, shape));
-  return { model, resnetConfig, description: `${path} (${architectureOf(state.config, numClasses, inputChannels)})` };
+  return {
+    model,
+    resnetConfig,
+    description: `${path} (${architectureOf(state.config, numClasses, inputChannels)})`,
+  };
 }

@@ -19,7 +19,10 @@ function bytesOf(data: Float32Array | Int32Array): Uint8Array {
   return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
 }
 
-export function encodeTensorFile(tensors: readonly StoredTensor[], metadata: Record<string, string>): Uint8Array {
+export function encodeTensorFile(
+  tensors: readonly StoredTensor[],
+  metadata: Record<string, string>,
+): Uint8Array {
   return encodeSafetensors(
     tensors.map((t): [string, SafetensorsEntry] => [
       t.name,
@@ -35,8 +38,10 @@ export function decodeTensorFile(bytes: Uint8Array): TensorFile {
   for (const [name, entry] of file.tensors) {
     // Copy (a Buffer's slice would not): the bytes may sit at an offset that is not a multiple of 4.
     const raw = new Uint8Array(entry.bytes);
-    if (entry.dtype === 'F32') tensors.set(name, { name, shape: entry.shape, data: new Float32Array(raw.buffer) });
-    else if (entry.dtype === 'I32') tensors.set(name, { name, shape: entry.shape, data: new Int32Array(raw.buffer) });
+    if (entry.dtype === 'F32')
+      tensors.set(name, { name, shape: entry.shape, data: new Float32Array(raw.buffer) });
+    else if (entry.dtype === 'I32')
+      tensors.set(name, { name, shape: entry.shape, data: new Int32Array(raw.buffer) });
     else throw new Error(`tensor ${name} has dtype ${entry.dtype}; checkpoints hold F32 and I32 only`);
   }
   return { metadata: file.metadata, tensors };

@@ -2,8 +2,16 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Rng } from '@bot/rng';
 import * as tf from '@tensorflow/tfjs';
-import { writeFileAtomic, type FileWriter } from './atomic-write.js';
-import { architectureOf, assignWeights, type EpochTotals, encodeCheckpoint, readCheckpoint, restoreState, saveCheckpoint } from './checkpoint.js';
+import { type FileWriter, writeFileAtomic } from './atomic-write.js';
+import {
+  architectureOf,
+  assignWeights,
+  type EpochTotals,
+  encodeCheckpoint,
+  readCheckpoint,
+  restoreState,
+  saveCheckpoint,
+} from './checkpoint.js';
 import type { TrainConfig } from './config.js';
 import { TrainerError } from './errors.js';
 import { type Accuracy, evaluate } from './evaluate.js';
@@ -12,7 +20,7 @@ import { exportModel } from './export.js';
 import { type BackendChoice, chooseBackend } from './integrations/backend.js';
 import { type Batch, DataLoader, mixup as mixupBatch, openData } from './integrations/data.js';
 import { crossEntropy, distillationLoss } from './integrations/losses.js';
-import { resnet, isDecayedVariable, profile, resnetConfigOf } from './integrations/model.js';
+import { isDecayedVariable, profile, resnet, resnetConfigOf } from './integrations/model.js';
 import { decayAll, GradientAccumulator, NesterovSGD } from './integrations/optim.js';
 import { DynamicLossScaler, MixedPrecisionTrainer } from './integrations/precision.js';
 import { buildSchedule } from './integrations/schedule.js';
@@ -69,7 +77,9 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
   } else {
     run = new RunFolder(join(config.runsDir, config.runName ?? defaultRunName(config)));
     if (existsSync(run.config)) {
-      throw new TrainerError(`run folder ${run.root} already holds a run: pick another --run-name, or --resume ${run.root}`);
+      throw new TrainerError(
+        `run folder ${run.root} already holds a run: pick another --run-name, or --resume ${run.root}`,
+      );
     }
     run.create();
     await writeFileAtomic(run.config, `${JSON.stringify(config, null, 2)}\n`);
@@ -80,14 +90,18 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
   const data = await openData(config, join(config.runsDir, '.cache'));
   const numClasses = data.classes.length;
   const { inputChannels } = data;
-  write(`data: ${data.description}: ${data.train.length} training and ${data.val.length} validation images, ${numClasses} classes`);
+  write(
+    `data: ${data.description}: ${data.train.length} training and ${data.val.length} validation images, ${numClasses} classes`,
+  );
 
   if (resumed) {
     const saved = resumed.state;
     const have = architectureOf(saved.config, saved.numClasses, saved.inputChannels);
     const want = architectureOf(config, numClasses, inputChannels);
     if (have !== want) {
-      throw new TrainerError(`checkpoint ${run.checkpoint} is from another architecture: it holds ${have}, but this run builds ${want}`);
+      throw new TrainerError(
+        `checkpoint ${run.checkpoint} is from another architecture: it holds ${have}, but this run builds ${want}`,
+      );
     }
   }
 
@@ -108,16 +122,22 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
   });
   const stepsPerEpoch = trainLoader.batchesPerEpoch;
   if (stepsPerEpoch === 0) {
-    throw new TrainerError(`the training set has ${data.train.length} images, fewer than one batch of ${config.batchSize}: lower --batch-size`);
+    throw new TrainerError(
+      `the training set has ${data.train.length} images, fewer than one batch of ${config.batchSize}: lower --batch-size`,
+    );
   }
 
   const resnetConfig = resnetConfigOf(config, numClasses, inputChannels);
   const model = resnet(resnetConfig);
   const { macs } = profile(resnetConfig);
   const params = model.countParams();
-  write(`model: ${architectureOf(config, numClasses, inputChannels)}: ${params.toLocaleString('en-US')} parameters`);
+  write(
+    `model: ${architectureOf(config, numClasses, inputChannels)}: ${params.toLocaleString('en-US')} parameters`,
+  );
 
-  const teacher = config.teacher ? await loadTeacher(config, config.teacher, numClasses, inputChannels) : null;
+  const teacher = config.teacher
+    ? await loadTeacher(config, config.teacher, numClasses, inputChannels)
+    : null;
   if (teacher) write(`teacher: ${teacher.description}`);
 
   const schedule = buildSchedule(config, stepsPerEpoch);
@@ -141,8 +161,13 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
     const { state, weights, raw } = resumed;
     assignWeights(model, weights, `checkpoint ${run.checkpoint}`, (d, s) => tf.tensor(d, s));
     const names = model.weights.map((w) => w.name);
-    optimizer.setState(restoreState(state.optimizer, names, raw.tensors) as Parameters<typeof optimizer.setState>[0]);
-    if (scaler && state.lossScaler) scaler.setState(restoreState(state.lossScaler, names, raw.tensors) as Parameters<typeof scaler.setState>[0]);
+    optimizer.setState(
+      restoreState(state.optimizer, names, raw.tensors) as Parameters<typeof optimizer.setState>[0],
+    );
+    if (scaler && state.lossScaler)
+      scaler.setState(
+        restoreState(state.lossScaler, names, raw.tensors) as Parameters<typeof scaler.setState>[0],
+      );
     rng = Rng.fromState(state.rng);
     startEpoch = state.epoch;
     startBatch = state.batchInEpoch;
@@ -150,7 +175,9 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
     elapsedBefore = state.elapsedSeconds;
     resumedTotals = state.epochTotals;
     // Drop metrics logged after the checkpoint (a kill between checkpoints) so the history has no duplicates.
-    const kept = run.readMetrics().filter((r) => (r.type === 'step' ? r.step <= step : r.epoch <= startEpoch));
+    const kept = run
+      .readMetrics()
+      .filter((r) => (r.type === 'step' ? r.step <= step : r.epoch <= startEpoch));
     await writeFileAtomic(run.metrics, kept.map((r) => `${JSON.stringify(r)}\n`).join(''));
     write(`resuming ${run.root} at epoch ${startEpoch + 1}, batch ${startBatch} (step ${step})`);
   }
@@ -181,7 +208,9 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
   // of each micro-batch to the accumulator; the step is taken once every micro-batch came back finite.
   const mixedPrecision = scaler
     ? new MixedPrecisionTrainer({
-        optimizer: { applyGradients: (g: tf.NamedTensorMap) => accumulator.add(g, currentMicro) } as unknown as tf.Optimizer,
+        optimizer: {
+          applyGradients: (g: tf.NamedTensorMap) => accumulator.add(g, currentMicro),
+        } as unknown as tf.Optimizer,
         model,
         lossScaler: scaler,
       })
@@ -193,7 +222,11 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
     let images = batch.images;
     let soft: Float32Array;
     if (mixup) {
-      const mixed = mixupBatch({ images, shape: batch.shape, labels: batch.labels, numClasses }, config.mixupAlpha, rng);
+      const mixed = mixupBatch(
+        { images, shape: batch.shape, labels: batch.labels, numClasses },
+        config.mixupAlpha,
+        rng,
+      );
       images = mixed.images;
       soft = mixed.targets;
     } else {
@@ -261,7 +294,9 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
     const first = epoch === startEpoch ? startBatch : 0;
     const mixup = config.mixupAlpha > 0 && epoch < config.epochs - config.mixupOffEpochs;
     const before: EpochTotals =
-      epoch === startEpoch && resumedTotals ? resumedTotals : { lossSum: 0, batches: 0, images: 0, seconds: 0 };
+      epoch === startEpoch && resumedTotals
+        ? resumedTotals
+        : { lossSum: 0, batches: 0, images: 0, seconds: 0 };
     const epochStart = performance.now() - before.seconds * 1000;
     let images = before.images;
     let lossSum = before.lossSum;
@@ -273,7 +308,9 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
       const loss = trainStep(batch, mixup);
       if (!Number.isFinite(loss) && !scaler) {
         progress.stop();
-        throw new TrainerError(`the loss became ${loss} at step ${step}: lower --lr or turn on --fp16's loss scaling checks`);
+        throw new TrainerError(
+          `the loss became ${loss} at step ${step}: lower --lr or turn on --fp16's loss scaling checks`,
+        );
       }
       step += 1;
       batchInEpoch += 1;
@@ -314,7 +351,9 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
     if (interrupted) {
       const seconds = (performance.now() - epochStart) / 1000;
       await checkpointNow(epoch, batchInEpoch, { lossSum, batches, images, seconds });
-      write(`interrupted: saved ${run.checkpoint} at epoch ${epoch + 1}, batch ${batchInEpoch}; continue with --resume ${run.root}`);
+      write(
+        `interrupted: saved ${run.checkpoint} at epoch ${epoch + 1}, batch ${batchInEpoch}; continue with --resume ${run.root}`,
+      );
       break;
     }
     const trainSeconds = (performance.now() - epochStart) / 1000;
@@ -339,7 +378,12 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
       `epoch ${epoch + 1}/${config.epochs}: train loss ${record.trainLoss.toFixed(4)}, val loss ${record.valLoss.toFixed(4)}, top-1 ${(100 * record.top1).toFixed(2)}%, top-5 ${(100 * record.top5).toFixed(2)}%, ${record.imagesPerSecond.toFixed(1)} img/s, ${trainSeconds.toFixed(1)} s`,
     );
     await checkpointNow(epoch + 1, 0, { lossSum: 0, batches: 0, images: 0, seconds: 0 });
-    await writeReport(run, config, { backend: backend.name, data: data.description, params, macs, finished: epoch + 1 === config.epochs }, stepsPerEpoch);
+    await writeReport(
+      run,
+      config,
+      { backend: backend.name, data: data.description, params, macs, finished: epoch + 1 === config.epochs },
+      stepsPerEpoch,
+    );
   }
   // Back to float32 layer outputs for the export (the masters are float32 already).
   mixedPrecision?.detach();
@@ -347,15 +391,25 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
   await valLoader.close();
   teacher?.model.dispose();
 
-  const report = await writeReport(run, config, { backend: backend.name, data: data.description, params, macs, finished: !interrupted }, stepsPerEpoch);
+  const report = await writeReport(
+    run,
+    config,
+    { backend: backend.name, data: data.description, params, macs, finished: !interrupted },
+    stepsPerEpoch,
+  );
   let exported: TrainResult['exported'] = null;
   if (!interrupted && config.export) exported = await exportModel(model, resnetConfig, run.exportDir);
-  if (trainLoader.skipped.length > 0) write(`skipped ${trainLoader.skipped.length} unreadable training image(s)`);
-  return { run: run.root, interrupted, epochs, final, checkpoint: run.checkpoint, report, exported, backend, model };
-}
-
-function mapGrads(grads: tf.NamedTensorMap, f: (g: tf.Tensor, name: string) => tf.Tensor): tf.NamedTensorMap {
-  const out: tf.NamedTensorMap = {};
-  for (const [name, g] of Object.entries(grads)) out[name] = f(g, name);
-  return out;
+  if (trainLoader.skipped.length > 0)
+    write(`skipped ${trainLoader.skipped.length} unreadable training image(s)`);
+  return {
+    run: run.root,
+    interrupted,
+    epochs,
+    final,
+    checkpoint: run.checkpoint,
+    report,
+    exported,
+    backend,
+    model,
+  };
 }

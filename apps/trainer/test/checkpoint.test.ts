@@ -69,11 +69,24 @@ describe('checkpoint file', () => {
     const path = join(dir, 'last.ckpt');
     await writeFileAtomic(path, bytes);
     const loaded = await readCheckpoint(path);
-    expect(loaded.state).toMatchObject({ epoch: 1, batchInEpoch: 2, step: 7, elapsedSeconds: 3.5, numClasses: 3 });
+    expect(loaded.state).toMatchObject({
+      epoch: 1,
+      batchInEpoch: 2,
+      step: 7,
+      elapsedSeconds: 3.5,
+      numClasses: 3,
+    });
     expect(loaded.state.config).toEqual(config);
-    expect(loaded.weights.map((w) => Array.from(w.data))).toEqual([[1, 2, 3], [0.5, -0.25]]);
+    expect(loaded.weights.map((w) => Array.from(w.data))).toEqual([
+      [1, 2, 3],
+      [0.5, -0.25],
+    ]);
     // Variable names are stored by position, so a model rebuilt with other tfjs suffixes gets its buffers.
-    const optimizer = restoreState(loaded.state.optimizer, ['layer/kernel_9', 'layer/bias_9'], loaded.raw.tensors) as {
+    const optimizer = restoreState(
+      loaded.state.optimizer,
+      ['layer/kernel_9', 'layer/bias_9'],
+      loaded.raw.tensors,
+    ) as {
       buffers: { name: string; data: Float32Array }[];
     };
     expect(optimizer.buffers[0]!.name).toBe('layer/kernel_9');

@@ -38,8 +38,25 @@ describe('resolveConfig', () => {
 
   it("encodes the paper's rows: baseline, efficient and the refinements", () => {
     const row = (name: string) => resolveConfig({ preset: name, data: '/imagenet' });
-    expect(row('baseline')).toMatchObject({ depth: 50, variant: 'A', batchSize: 256, lr: 0.1, milestones: [30, 60, 90], epochs: 120, fp16: false, nesterov: true, weightDecay: 1e-4 });
-    expect(row('efficient')).toMatchObject({ batchSize: 1024, lr: 0.4, warmupEpochs: 5, zeroGamma: true, noBiasDecay: true, fp16: true });
+    expect(row('baseline')).toMatchObject({
+      depth: 50,
+      variant: 'A',
+      batchSize: 256,
+      lr: 0.1,
+      milestones: [30, 60, 90],
+      epochs: 120,
+      fp16: false,
+      nesterov: true,
+      weightDecay: 1e-4,
+    });
+    expect(row('efficient')).toMatchObject({
+      batchSize: 1024,
+      lr: 0.4,
+      warmupEpochs: 5,
+      zeroGamma: true,
+      noBiasDecay: true,
+      fp16: true,
+    });
     expect(row('resnet50-d').variant).toBe('D');
     expect(row('+cosine').schedule).toBe('cosine');
     expect(row('+label-smoothing').labelSmoothing).toBe(0.1);
@@ -52,10 +69,16 @@ describe('resolveConfig', () => {
   it('names the field, the value and what is allowed', () => {
     expect(() => resolveConfig({ variant: 'E' as never })).toThrow(ConfigError);
     expect(() => resolveConfig({ variant: 'E' as never })).toThrow(/variant = "E".*"A".*"B".*"C".*"D"/);
-    expect(() => resolveConfig({ batchSize: 10, accumulate: 3 })).toThrow(/accumulate = 3: must divide batchSize \(10\)/);
-    expect(() => resolveConfig({ preset: 'resnet51' })).toThrow(/preset = "resnet51": unknown preset; allowed: baseline, efficient/);
+    expect(() => resolveConfig({ batchSize: 10, accumulate: 3 })).toThrow(
+      /accumulate = 3: must divide batchSize \(10\)/,
+    );
+    expect(() => resolveConfig({ preset: 'resnet51' })).toThrow(
+      /preset = "resnet51": unknown preset; allowed: baseline, efficient/,
+    );
     expect(() => resolveConfig({ preset: 'baseline' })).toThrow(/data = "".*--data/s);
-    expect(() => resolveConfig({}, { learningRate: 0.1 } as never)).toThrow(/unknown field\(s\) "learningRate"/);
+    expect(() => resolveConfig({}, { learningRate: 0.1 } as never)).toThrow(
+      /unknown field\(s\) "learningRate"/,
+    );
   });
 });
 
@@ -69,7 +92,7 @@ describe('bot-train command line', () => {
     expect(err.join('\n')).toMatch(/labelSmoothing = 1\.5: .*<1/);
     err.length = 0;
     expect(await main(['--depth', '20'])).toBe(2);
-    expect(err.join("\n")).toMatch(/depth = 20: must be one of 18, 34, 50, 101, 152/);
+    expect(err.join('\n')).toMatch(/depth = 20: must be one of 18, 34, 50, 101, 152/);
   });
 
   it('exits 2 for an unknown flag and for a bad config file', async () => {

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import * as tf from '@tensorflow/tfjs';
 import { decodeSafetensors } from '@bot/resnet-variants';
+import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readCheckpoint } from '../src/checkpoint.js';
 import { evaluateCheckpoint } from '../src/eval-command.js';
@@ -24,7 +24,10 @@ describe('resume', () => {
   it('2 epochs straight and 1 epoch + resume + 1 epoch give identical weights (mixup, smoothing, NAG)', async () => {
     const dir = tempDir('resume');
     const straight = await train(tinyConfig(dir, { runName: 'straight' }), quiet);
-    const first = await train(tinyConfig(dir, { runName: 'split' }), { ...quiet, stopAfterSteps: straight.epochs[0]!.step });
+    const first = await train(tinyConfig(dir, { runName: 'split' }), {
+      ...quiet,
+      stopAfterSteps: straight.epochs[0]!.step,
+    });
     expect(first.interrupted).toBe(true);
     const saved = await readCheckpoint(first.checkpoint);
     expect(saved.state).toMatchObject({ epoch: 0, step: straight.epochs[0]!.step });
@@ -33,7 +36,8 @@ describe('resume', () => {
     const a = await finalWeights(straight.run);
     const b = await finalWeights(resumed.run);
     expect(a.length).toBeGreaterThan(20);
-    for (const [i, w] of a.entries()) expect(Buffer.from(b[i]!.buffer).equals(Buffer.from(w.buffer))).toBe(true);
+    for (const [i, w] of a.entries())
+      expect(Buffer.from(b[i]!.buffer).equals(Buffer.from(w.buffer))).toBe(true);
     expect(resumed.final!.top1).toBe(straight.final!.top1);
     // The resumed run's history has each epoch once.
     const epochs = readFileSync(join(resumed.run, 'metrics.jsonl'), 'utf8')
@@ -50,7 +54,9 @@ describe('resume', () => {
     const dir = tempDir('arch');
     const run = await train(tinyConfig(dir, { epochs: 1, trainLimit: 4 }), quiet);
     const before = readFileSync(run.checkpoint);
-    await expect(train(tinyConfig(dir, { epochs: 2, width: 1 / 8 }), { ...quiet, resume: run.run })).rejects.toThrow(
+    await expect(
+      train(tinyConfig(dir, { epochs: 2, width: 1 / 8 }), { ...quiet, resume: run.run }),
+    ).rejects.toThrow(
       /checkpoint .* is from another architecture: it holds ResNet-18-D width 0\.0625 .* but this run builds ResNet-18-D width 0\.125/,
     );
     expect(readFileSync(run.checkpoint).equals(before)).toBe(true);
@@ -69,7 +75,9 @@ describe('resume', () => {
       await handle.writeFile(data);
     };
     const config = tinyConfig(dir, { epochs: 2, trainLimit: 4 });
-    await expect(train(config, { ...quiet, checkpointWriter: fullOnSecondSave })).rejects.toThrow(/the disk is full/);
+    await expect(train(config, { ...quiet, checkpointWriter: fullOnSecondSave })).rejects.toThrow(
+      /the disk is full/,
+    );
     const { state } = await readCheckpoint(join(dir, 'run', 'checkpoints', 'last.ckpt'));
     expect(state.epoch).toBe(1);
   }, 60_000);
@@ -143,7 +151,10 @@ describe('a two-step run with every trick on', () => {
 
   it('refuses a teacher with another class count', async () => {
     const dir = tempDir('teacher');
-    const teacher = await train(tinyConfig(dir, { runName: 'teacher4', epochs: 1, trainLimit: 4, syntheticClasses: 4 }), quiet);
+    const teacher = await train(
+      tinyConfig(dir, { runName: 'teacher4', epochs: 1, trainLimit: 4, syntheticClasses: 4 }),
+      quiet,
+    );
     await expect(
       train(tinyConfig(dir, { runName: 'student', teacher: teacher.checkpoint }), quiet),
     ).rejects.toThrow(/teacher .* predicts 4 classes but the data has 3/);
@@ -154,11 +165,17 @@ describe('a two-step run with every trick on', () => {
 describe('data errors', () => {
   it('names a missing folder, a folder without train/, and an empty class folder', async () => {
     const dir = tempDir('data');
-    await expect(train(tinyConfig(dir, { data: join(dir, 'nope') }), quiet)).rejects.toThrow(/data = ".*nope": no such folder/);
-    await expect(train(tinyConfig(dir, { data: dir, runName: 'b' }), quiet)).rejects.toThrow(/no train\/ folder in it/);
+    await expect(train(tinyConfig(dir, { data: join(dir, 'nope') }), quiet)).rejects.toThrow(
+      /data = ".*nope": no such folder/,
+    );
+    await expect(train(tinyConfig(dir, { data: dir, runName: 'b' }), quiet)).rejects.toThrow(
+      /no train\/ folder in it/,
+    );
     mkdirSync(join(dir, 'train', 'cat'), { recursive: true });
     mkdirSync(join(dir, 'val', 'cat'), { recursive: true });
-    await expect(train(tinyConfig(dir, { data: dir, runName: 'c' }), quiet)).rejects.toThrow(/class folder\(s\) with no images/);
+    await expect(train(tinyConfig(dir, { data: dir, runName: 'c' }), quiet)).rejects.toThrow(
+      /class folder\(s\) with no images/,
+    );
     expect(existsSync(join(dir, 'c', 'checkpoints', 'last.ckpt'))).toBe(false);
   });
 });

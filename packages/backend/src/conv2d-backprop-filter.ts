@@ -22,8 +22,8 @@ const maxGridWaste = 1.2;
  * The input is padded and split into its s*s stride phases, and laid out channel-first once
  * ([s*s, Cin, N*Hq*Wq]); dy is zero-padded to the phase grid [N, Hq, Wq, Cout]. On that grid every
  * filter tap is a plain shift by (i/s)*Wq + j/s rows, so each tap is a slice and XNNPACK matmuls
- * [Cin, R] x [R, Cout]: no im2col buffer and no transposed-A matmul (slow on wasm). The padded rows and columns of dy are zero, so the rows a shift
- * wraps into contribute nothing.
+ * [Cin, R] x [R, Cout]: no im2col buffer and no transposed-A matmul (slow on wasm). The padded rows
+ * and columns of dy are zero, so the rows a shift wraps into contribute nothing.
  */
 export function conv2DBackpropFilterWasm(args: {
   inputs: { x: TensorInfo; dy: TensorInfo };

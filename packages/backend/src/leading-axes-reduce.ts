@@ -21,8 +21,23 @@ function reduceLeadingAxes(args: KernelArgs, mean: boolean) {
   const src = backend.typedArrayFromHeap(x);
   const dst = backend.typedArrayFromHeap(out);
   const acc = new Float64Array(cols);
-  for (let r = 0, o = 0; r < rows; r++) {
-    for (let c = 0; c < cols; c++, o++) acc[c] = (acc[c] as number) + (src[o] as number);
+  // Four rows per pass: a quarter of the accumulator loads and stores.
+  let r = 0;
+  for (; r + 4 <= rows; r += 4) {
+    const o = r * cols;
+    for (let c = 0; c < cols; c++) {
+      const i = o + c;
+      acc[c] =
+        (acc[c] as number) +
+        ((src[i] as number) +
+          (src[i + cols] as number) +
+          (src[i + 2 * cols] as number) +
+          (src[i + 3 * cols] as number));
+    }
+  }
+  for (; r < rows; r++) {
+    const o = r * cols;
+    for (let c = 0; c < cols; c++) acc[c] = (acc[c] as number) + (src[o + c] as number);
   }
   const scale = mean ? 1 / rows : 1;
   for (let c = 0; c < cols; c++) dst[c] = (acc[c] as number) * scale;

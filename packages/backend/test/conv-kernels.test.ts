@@ -86,6 +86,10 @@ const cases: Case[] = [
   { n: 1, h: 13, w: 9, cin: 3, cout: 2, kh: 7, kw: 7, stride: [2, 2], pad: 'valid' },
   { n: 1, h: 10, w: 9, cin: 3, cout: 5, kh: 3, kw: 1, stride: [1, 2], pad: 'same' },
   { n: 3, h: 5, w: 5, cin: 2, cout: 2, kh: 5, kw: 3, stride: [3, 3], pad: 'valid' },
+  // Larger maps: dW takes the shifted-grid path (not im2col), over more than one 2048-row chunk.
+  { n: 2, h: 40, w: 36, cin: 3, cout: 4, kh: 3, kw: 3, stride: [1, 1], pad: 'same' },
+  { n: 1, h: 41, w: 40, cin: 2, cout: 3, kh: 3, kw: 3, stride: [2, 2], pad: 'same' },
+  { n: 3, h: 30, w: 31, cin: 2, cout: 2, kh: 7, kw: 7, stride: [1, 1], pad: 'same' },
 ];
 
 function describeCase(c: Case): string {

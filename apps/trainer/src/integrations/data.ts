@@ -10,7 +10,14 @@ import {
   RandomCrop,
   RandomHorizontalFlip,
 } from '@bot/augment';
-import { type Batch, DataLoader, type Dataset, fashionMnist, imageFolder, writeSyntheticImageFolder } from '@bot/data';
+import {
+  type Batch,
+  DataLoader,
+  type Dataset,
+  fashionMnist,
+  imageFolder,
+  writeSyntheticImageFolder,
+} from '@bot/data';
 import type { TrainConfig } from '../config.js';
 import { TrainerError } from '../errors.js';
 
@@ -49,7 +56,8 @@ function openFolder(root: string, split: 'train' | 'val', config: TrainConfig): 
       `data = ${JSON.stringify(root)}: no ${split}/ folder in it; an ImageFolder root holds train/<class>/<images> and val/<class>/<images>`,
     );
   }
-  const transform = split === 'train' ? imagenetTrain({ size: config.inputSize }) : imagenetVal({ size: config.inputSize });
+  const transform =
+    split === 'train' ? imagenetTrain({ size: config.inputSize }) : imagenetVal({ size: config.inputSize });
   try {
     return imageFolder(dir, { transform });
   } catch (error) {
@@ -87,7 +95,10 @@ export async function openData(config: TrainConfig, cacheDir: string): Promise<O
       fashionMnist({ split: 'test', transform: compose([normalize]) }),
     ]);
     if (config.inputSize !== 28) {
-      throw new TrainerError(`inputSize = ${config.inputSize}: Fashion-MNIST images are 28x28; use --input-size 28`, 2);
+      throw new TrainerError(
+        `inputSize = ${config.inputSize}: Fashion-MNIST images are 28x28; use --input-size 28`,
+        2,
+      );
     }
     return {
       train: firstItems(train, config.trainLimit),

@@ -12,7 +12,10 @@ export { isDecayedVariable, loadSafetensors, profile, type ResNetConfig, resnet,
 
 /** The @bot/resnet-variants config of a run (classes and channels come from the data). */
 export function resnetConfigOf(
-  config: Pick<TrainConfig, 'depth' | 'variant' | 'width' | 'stem' | 'inputSize' | 'zeroGamma' | 'init' | 'seed'>,
+  config: Pick<
+    TrainConfig,
+    'depth' | 'variant' | 'width' | 'stem' | 'inputSize' | 'zeroGamma' | 'init' | 'seed'
+  >,
   numClasses: number,
   inputChannels: number,
 ): ResNetConfig {
