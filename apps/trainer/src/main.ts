@@ -46,7 +46,10 @@ async function runTrain(options: Record<string, unknown>): Promise<number> {
     if (result.exported)
       console.log(`model: ${result.exported.tfjs} (tfjs LayersModel), ${result.exported.safetensors}`);
     console.log(
-      "next: `bot-train recipes` lists the paper's recipes; `bot-train --preset resnet50-d --data <folder with train/ and val/>` trains on your own ImageFolder; `bot-train --width 0.5 --epochs 10` grows the demo",
+      "next: `bot-train --epochs 6` trains the demo longer; `bot-train recipes` lists the paper's recipes;",
+    );
+    console.log(
+      '      `bot-train --preset resnet50-d --data <root with train/ and val/>` trains on your own ImageFolder',
     );
     return 0;
   } finally {

@@ -92,18 +92,18 @@ const demo: TrainConfig = {
   data: 'fashion-mnist',
   depth: 18,
   variant: 'D',
-  width: 0.25,
+  width: 0.125,
   stem: 'cifar',
   inputSize: 28,
-  epochs: 4,
-  batchSize: 128,
+  epochs: 2,
+  batchSize: 256,
   accumulate: 1,
-  lr: 0.2,
+  lr: 0.4,
   weightDecay: 5e-5,
   warmupEpochs: 0.3,
   mixupOffEpochs: 1,
   fp16: false,
-  logEvery: 50,
+  logEvery: 25,
 };
 
 export const PRESETS: readonly Preset[] = [

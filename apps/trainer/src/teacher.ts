@@ -26,7 +26,8 @@ export async function loadTeacher(
   if (path.endsWith('.safetensors')) {
     let bytes: Uint8Array;
     try {
-      bytes = await readFile(path);
+      // A plain Uint8Array: @bot/resnet-variants' loader copies with .slice(), which on a Node Buffer is a view.
+      bytes = new Uint8Array(await readFile(path));
     } catch (error) {
       throw new TrainerError(
         `teacher = ${JSON.stringify(path)}: cannot read it: ${(error as Error).message}`,

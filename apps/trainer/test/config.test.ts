@@ -37,7 +37,12 @@ describe('resolveConfig', () => {
   });
 
   it("encodes the paper's rows: baseline, efficient and the refinements", () => {
-    const row = (name: string) => resolveConfig({ preset: name, data: '/imagenet' });
+    const row = (name: string) =>
+      resolveConfig({
+        preset: name,
+        data: '/imagenet',
+        ...(name.includes('distill') ? { teacher: 't.ckpt' } : {}),
+      });
     expect(row('baseline')).toMatchObject({
       depth: 50,
       variant: 'A',
@@ -76,6 +81,9 @@ describe('resolveConfig', () => {
       /preset = "resnet51": unknown preset; allowed: baseline, efficient/,
     );
     expect(() => resolveConfig({ preset: 'baseline' })).toThrow(/data = "".*--data/s);
+    expect(() => resolveConfig({ preset: '+distill', data: '/imagenet' })).toThrow(
+      /teacher = null: .*--teacher/,
+    );
     expect(() => resolveConfig({}, { learningRate: 0.1 } as never)).toThrow(
       /unknown field\(s\) "learningRate"/,
     );

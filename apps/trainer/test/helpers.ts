@@ -19,6 +19,7 @@ export function tinyConfig(runsDir: string, overrides: Partial<TrainConfig> = {}
     inputSize: 16,
     width: 1 / 16,
     batchSize: 4,
+    lr: 0.1,
     epochs: 2,
     warmupEpochs: 0.5,
     mixupOffEpochs: 1,

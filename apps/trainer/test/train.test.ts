@@ -149,16 +149,36 @@ describe('a two-step run with every trick on', () => {
     for (const m of [exported, teacher.model, result.model]) m.dispose();
   }, 90_000);
 
-  it('refuses a teacher with another class count', async () => {
+  it('loads a teacher from safetensors, and refuses one (checkpoint or safetensors) with another class count', async () => {
     const dir = tempDir('teacher');
     const teacher = await train(
-      tinyConfig(dir, { runName: 'teacher4', epochs: 1, trainLimit: 4, syntheticClasses: 4 }),
+      tinyConfig(dir, { runName: 'teacher4', epochs: 1, trainLimit: 4, syntheticClasses: 4, export: true }),
       quiet,
     );
     await expect(
-      train(tinyConfig(dir, { runName: 'student', teacher: teacher.checkpoint }), quiet),
+      train(tinyConfig(dir, { runName: 'a', teacher: teacher.checkpoint }), quiet),
     ).rejects.toThrow(/teacher .* predicts 4 classes but the data has 3/);
-    teacher.model.dispose();
+    const safetensors = teacher.exported!.safetensors;
+    const asTeacher = { teacherDepth: 18, teacherVariant: 'D', teacherWidth: 1 / 16 } as const;
+    await expect(
+      train(tinyConfig(dir, { runName: 'b', teacher: safetensors, ...asTeacher }), quiet),
+    ).rejects.toThrow(/teacher .*model\.safetensors predicts 4 classes but the data has 3/);
+    // Same classes: the safetensors teacher loads and the student trains a step with it.
+    const lines: string[] = [];
+    const student = await train(
+      tinyConfig(dir, {
+        runName: 'c',
+        teacher: safetensors,
+        ...asTeacher,
+        syntheticClasses: 4,
+        epochs: 1,
+        trainLimit: 4,
+      }),
+      { write: (l) => lines.push(l), tty: false },
+    );
+    expect(lines.join('\n')).toMatch(/teacher: .*model\.safetensors \(ResNet-18-D\)/);
+    expect(Number.isFinite(student.epochs[0]!.trainLoss)).toBe(true);
+    for (const m of [teacher.model, student.model]) m.dispose();
   }, 60_000);
 });
 
