@@ -116,8 +116,8 @@ export type ConfigPatch = Partial<TrainConfig>;
 export const FIELD_HELP: Record<keyof TrainConfig, string> = {
   preset: 'the recipe to start from (see `bot-train recipes`)',
   data: "'fashion-mnist', 'synthetic', or an ImageFolder root holding train/ and val/",
-  trainLimit: 'use only the first N training samples (quick runs)',
-  valLimit: 'use only the first N validation samples',
+  trainLimit: 'use N training samples, spread evenly over the set (quick runs)',
+  valLimit: 'use N validation samples, spread evenly over the set',
   syntheticClasses: 'classes of the synthetic data set',
   syntheticPerClass: 'images per class and split of the synthetic data set',
   syntheticSize: 'side in pixels of the synthetic images',

@@ -106,7 +106,7 @@ export async function main(argv: string[]): Promise<number> {
       .description('top-1/top-5 of a checkpoint (or a run folder) on the validation split of a data set')
       .argument('<checkpoint>', 'a .ckpt file or a run folder')
       .option('--data <data>', "data set (default: the checkpoint's)")
-      .option('--val-limit <n>', 'evaluate the first N images only')
+      .option('--val-limit <n>', 'evaluate N images spread evenly over the set')
       .option('--batch-size <n>', 'images per forward pass', '64')
       .option('--backend <name>', 'tfjs backend (auto, wasm, cpu, ...)')
       .exitOverride()
@@ -132,6 +132,11 @@ export async function main(argv: string[]): Promise<number> {
     if (error instanceof TrainerError) {
       console.error(`bot-train: ${error.message}`);
       return error.exitCode;
+    }
+    // The packages throw RangeError for a bad value (e.g. an input size too small for the stem).
+    if (error instanceof RangeError) {
+      console.error(`bot-train: ${error.message}`);
+      return 2;
     }
     throw error;
   }

@@ -106,6 +106,11 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
   }
 
   const micro = config.batchSize / config.accumulate;
+  if (data.train.length < config.batchSize) {
+    throw new TrainerError(
+      `the training set has ${data.train.length} images, fewer than one batch of ${config.batchSize}: lower --batch-size`,
+    );
+  }
   const trainLoader = new DataLoader(data.train, {
     batchSize: config.batchSize,
     seed: config.seed,
@@ -121,11 +126,6 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
     concurrency: config.workers,
   });
   const stepsPerEpoch = trainLoader.batchesPerEpoch;
-  if (stepsPerEpoch === 0) {
-    throw new TrainerError(
-      `the training set has ${data.train.length} images, fewer than one batch of ${config.batchSize}: lower --batch-size`,
-    );
-  }
 
   const resnetConfig = resnetConfigOf(config, numClasses, inputChannels);
   const model = resnet(resnetConfig);
