@@ -1,4 +1,4 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { writeFileAtomic } from './atomic-write.js';
@@ -33,7 +33,6 @@ export function folderHandler(dir: string): tf.io.IOHandler {
 export function folderLoader(dir: string): tf.io.IOHandler {
   return {
     async load(): Promise<tf.io.ModelArtifacts> {
-      const { readFile } = await import('node:fs/promises');
       const json = JSON.parse(await readFile(join(dir, 'model.json'), 'utf8'));
       const bytes = await readFile(join(dir, 'weights.bin'));
       const manifest = json.weightsManifest as tf.io.WeightsManifestConfig;

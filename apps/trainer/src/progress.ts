@@ -19,8 +19,9 @@ export interface Progress {
 
 function eta(seconds: number): string {
   if (!Number.isFinite(seconds)) return '?';
-  const m = Math.floor(seconds / 60);
-  const s = Math.round(seconds % 60);
+  const total = Math.round(seconds);
+  const m = Math.floor(total / 60);
+  const s = total % 60;
   return m > 0 ? `${m}m${String(s).padStart(2, '0')}s` : `${s}s`;
 }
 
