@@ -1,4 +1,4 @@
-import { add, mul, oneHot, type Tensor, type Tensor2D, tensor1d, tidy } from '@tensorflow/tfjs-core';
+import { add, cast, mul, oneHot, type Tensor, type Tensor2D, tensor1d, tidy } from '@tensorflow/tfjs-core';
 import { describeTensor } from './describe.js';
 
 /**
@@ -81,7 +81,9 @@ export function targetDistribution(
   let soft: Tensor2D;
   if (labelsOrSoft.rank === 1) {
     const labels = checkLabels(fn, labelsOrSoft, labelsOrSoft.shape[0] as number, numClasses);
-    soft = tidy(() => oneHot(tensor1d(labels, 'int32'), numClasses, 1, 0, 'float32')) as Tensor2D;
+    // One-hot as int32, then cast: tfjs-backend-wasm 4.22's OneHot ignores its dtype argument and would
+    // hand back int32 bits labelled float32.
+    soft = tidy(() => cast(oneHot(tensor1d(labels, 'int32'), numClasses), 'float32')) as Tensor2D;
   } else if (
     labelsOrSoft.rank === 2 &&
     labelsOrSoft.shape[1] === numClasses &&

@@ -148,7 +148,11 @@ export function entryToFloat32(name: string, t: SafetensorsEntry): Float32Array 
   const out = new Float32Array(n);
   switch (t.dtype) {
     case 'F32':
-      if (littleEndian) out.set(new Float32Array(t.bytes.slice().buffer));
+      if (littleEndian) {
+        // A Float32Array view needs a 4-byte aligned offset; a Node Buffer from the pool may not have one.
+        const aligned = t.bytes.byteOffset % 4 === 0 ? t.bytes : new Uint8Array(t.bytes);
+        out.set(new Float32Array(aligned.buffer, aligned.byteOffset, n));
+      }
       else for (let i = 0; i < n; i++) out[i] = view.getFloat32(i * 4, true);
       break;
     case 'F64':

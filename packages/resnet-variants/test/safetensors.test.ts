@@ -129,6 +129,22 @@ describe('toSafetensors / loadSafetensors', () => {
     b.dispose();
   });
 
+  it('loads from a Node Buffer that is a view at an unaligned offset (as fs.readFile may return)', () => {
+    const bytes = fixtureBytes();
+    const pool = Buffer.alloc(bytes.byteLength + 3);
+    pool.set(bytes, 3);
+    const view = pool.subarray(3);
+    const a = resnet({ ...fixtureConfig, seed: 1 });
+    const b = resnet({ ...fixtureConfig, seed: 2 });
+    loadSafetensors(a, fixtureConfig, bytes);
+    loadSafetensors(b, fixtureConfig, view);
+    a.weights.forEach((w, i) => {
+      expect(Array.from(b.weights[i]?.read().dataSync() ?? [])).toEqual(Array.from(w.read().dataSync()));
+    });
+    a.dispose();
+    b.dispose();
+  });
+
   it('names the missing key, the shape mismatch or the unexpected key, and changes nothing then', () => {
     const model = resnet({ ...fixtureConfig, seed: 4 });
     const before = Array.from(model.getLayer('conv1').getWeights()[0]?.dataSync() ?? []);
