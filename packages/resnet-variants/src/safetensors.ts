@@ -152,8 +152,9 @@ export function entryToFloat32(name: string, t: SafetensorsEntry): Float32Array 
         // A Float32Array view needs a 4-byte aligned offset; a Node Buffer from the pool may not have one.
         const aligned = t.bytes.byteOffset % 4 === 0 ? t.bytes : new Uint8Array(t.bytes);
         out.set(new Float32Array(aligned.buffer, aligned.byteOffset, n));
+      } else {
+        for (let i = 0; i < n; i++) out[i] = view.getFloat32(i * 4, true);
       }
-      else for (let i = 0; i < n; i++) out[i] = view.getFloat32(i * 4, true);
       break;
     case 'F64':
       for (let i = 0; i < n; i++) out[i] = view.getFloat64(i * 8, true);
