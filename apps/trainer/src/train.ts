@@ -1,5 +1,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { crossEntropy, distillationLoss } from '@bot/losses';
+import { DynamicLossScaler, MixedPrecisionTrainer } from '@bot/mixed-precision';
+import { decayAll, GradientAccumulator, NesterovSGD } from '@bot/optim';
 import { Rng } from '@bot/rng';
 import * as tf from '@tensorflow/tfjs';
 import { type FileWriter, writeFileAtomic } from './atomic-write.js';
@@ -16,13 +19,9 @@ import type { TrainConfig } from './config.js';
 import { TrainerError } from './errors.js';
 import { type Accuracy, evaluate } from './evaluate.js';
 import { exportModel } from './export.js';
-
 import { type BackendChoice, chooseBackend } from './integrations/backend.js';
 import { type Batch, DataLoader, mixup as mixupBatch, openData } from './integrations/data.js';
-import { crossEntropy, distillationLoss } from './integrations/losses.js';
 import { isDecayedVariable, profile, resnet, resnetConfigOf } from './integrations/model.js';
-import { decayAll, GradientAccumulator, NesterovSGD } from './integrations/optim.js';
-import { DynamicLossScaler, MixedPrecisionTrainer } from './integrations/precision.js';
 import { buildSchedule } from './integrations/schedule.js';
 import { createProgress } from './progress.js';
 import { writeReport } from './report.js';
@@ -230,8 +229,7 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
       images = mixed.images;
       soft = mixed.targets;
     } else {
-      // One-hot rows built here rather than int32 labels: tfjs-backend-wasm 4.22's OneHot kernel ignores its
-      // dtype argument, so a float32 one-hot made on wasm holds int32 bits (and the loss comes out wrong).
+      // Plain one-hot rows, so the mixup and no-mixup paths share one soft-target slicing below.
       soft = new Float32Array(n * numClasses);
       batch.labels.forEach((label, i) => {
         soft[i * numClasses + label] = 1;

@@ -1,1 +1,0 @@
-export { crossEntropy, distillationLoss } from '@bot/losses';

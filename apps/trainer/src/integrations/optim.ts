@@ -1,1 +1,0 @@
-export { decayAll, GradientAccumulator, NesterovSGD, noBiasDecay } from '@bot/optim';

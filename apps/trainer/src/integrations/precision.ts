@@ -1,1 +1,0 @@
-export { DynamicLossScaler, MixedPrecisionTrainer } from '@bot/mixed-precision';
