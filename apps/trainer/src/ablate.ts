@@ -1,0 +1,337 @@
+import { spawn } from 'node:child_process';
+import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { writeFileAtomic } from './atomic-write.js';
+import type { ConfigPatch, TrainConfig } from './config.js';
+import { ConfigError, TrainerError } from './errors.js';
+import { openData } from './integrations/data.js';
+import { profile, resnetConfigOf } from './integrations/model.js';
+import { findPreset } from './presets.js';
+import { resolveConfig } from './resolve.js';
+import { type EpochRecord, RunFolder } from './run-folder.js';
+import { findStudy, runNameOf, STUDIES, type Study, type StudyArm, scalePreset } from './studies.js';
+import { type RunResult, type StudyTable, studyTable, writeStudyResults } from './study-table.js';
+
+export interface AblateOptions {
+  readonly study: string;
+  /** At least one; the paper-style table wants at least 3. */
+  readonly seeds: readonly number[];
+  /** Runs trained at once, each in its own process (one wasm core each). */
+  readonly jobs: number;
+  /** Config fields applied to every run of the study (after the study's scale). */
+  readonly overrides?: ConfigPatch;
+  /** The study folder; default <runsDir>/ablate-<study>. Running again with the same folder resumes. */
+  readonly folder?: string;
+  /** The `bot-train` entry point the runs are started with; default the cli.js beside this file. */
+  readonly cli?: string;
+  readonly write?: (line: string) => void;
+  /** Aborting it (Ctrl-C) lets every running run save a checkpoint, then returns. */
+  readonly signal?: AbortSignal;
+}
+
+export interface AblateResult {
+  readonly folder: string;
+  readonly table: StudyTable;
+  readonly interrupted: boolean;
+  /** Runs that exited with an error, with the log to read. */
+  readonly failed: readonly { run: string; log: string }[];
+}
+
+/** One training run of a study: a row's config at one seed. */
+export interface PlannedRun {
+  readonly arm: StudyArm;
+  readonly seed: number;
+  readonly name: string;
+  readonly config: TrainConfig;
+  /** The run whose checkpoint this one distils from. */
+  readonly teacherRun: string | null;
+}
+
+/** Fields the study itself sets for each run; an override of them would make rows incomparable. */
+const OWNED_FIELDS = ['preset', 'seed', 'runName', 'runsDir', 'teacher'] as const;
+
+function checkSeeds(seeds: readonly number[]): void {
+  if (seeds.length === 0 || seeds.some((s) => !Number.isInteger(s) || s < 0)) {
+    throw new ConfigError(`seeds = ${JSON.stringify(seeds)}: must be one or more non-negative integers`);
+  }
+  if (new Set(seeds).size !== seeds.length) {
+    throw new ConfigError(`seeds = ${JSON.stringify(seeds)}: must not repeat a seed`);
+  }
+}
+
+/** The runs of a study, teacher first, then seed by seed so that an early stop still compares every row. */
+export function planStudy(
+  study: Study,
+  seeds: readonly number[],
+  folder: string,
+  overrides: ConfigPatch = {},
+): PlannedRun[] {
+  checkSeeds(seeds);
+  for (const field of OWNED_FIELDS) {
+    if (overrides[field] !== undefined) {
+      throw new ConfigError(
+        `${field} = ${JSON.stringify(overrides[field])}: ablate sets ${OWNED_FIELDS.join(', ')} itself for each run; leave it out`,
+      );
+    }
+  }
+  const teacherArm = study.arms.find((a) => a.role === 'teacher');
+  const teacherRun = teacherArm ? runNameOf(teacherArm, seeds[0]!) : null;
+  const plan = (arm: StudyArm, seed: number): PlannedRun => {
+    const preset = findPreset(arm.preset);
+    if (!preset) throw new Error(`study ${study.name}: unknown preset ${arm.preset}`);
+    const name = runNameOf(arm, seed);
+    const teacher =
+      arm.role === 'student' && teacherRun ? join(folder, teacherRun, 'checkpoints', 'last.ckpt') : null;
+    const config = resolveConfig({
+      ...scalePreset(preset.config, study.scale),
+      ...arm.patch,
+      ...overrides,
+      preset: arm.preset,
+      seed,
+      teacher,
+      runsDir: folder,
+      runName: name,
+      export: false,
+    });
+    // A model that cannot be built (an input too small for the stem) fails here, not in every run.
+    profile(resnetConfigOf(config, 10, 3));
+    return { arm, seed, name, config, teacherRun: arm.role === 'student' ? teacherRun : null };
+  };
+  const runs: PlannedRun[] = teacherArm ? [plan(teacherArm, seeds[0]!)] : [];
+  for (const seed of seeds) {
+    for (const arm of study.arms) if (arm.role !== 'teacher') runs.push(plan(arm, seed));
+  }
+  return runs;
+}
+
+function finalEpoch(run: PlannedRun, folder: string): EpochRecord | undefined {
+  return new RunFolder(join(folder, run.name))
+    .readMetrics()
+    .find((r): r is EpochRecord => r.type === 'epoch' && r.epoch === run.config.epochs);
+}
+
+/** The results a finished run left in its folder (metrics.jsonl) and in the study's timing log. */
+function resultOf(run: PlannedRun, folder: string, wall: Map<string, number>): RunResult | null {
+  const last = finalEpoch(run, folder);
+  if (!last) return null;
+  const epochs = new RunFolder(join(folder, run.name))
+    .readMetrics()
+    .filter((r): r is EpochRecord => r.type === 'epoch');
+  const trainSeconds = epochs.reduce((s, e) => s + e.seconds, 0);
+  const images = epochs.reduce((s, e) => s + e.imagesPerSecond * e.seconds, 0);
+  return {
+    name: run.name,
+    seed: run.seed,
+    top1: last.top1,
+    top5: last.top5,
+    curve: epochs.map((e) => ({ epoch: e.epoch, top1: e.top1 })),
+    imagesPerSecond: trainSeconds > 0 ? images / trainSeconds : Number.NaN,
+    trainSeconds,
+    wallSeconds: wall.get(run.name) ?? Number.NaN,
+  };
+}
+
+function readWallTimes(path: string): Map<string, number> {
+  const wall = new Map<string, number>();
+  if (!existsSync(path)) return wall;
+  for (const line of readFileSync(path, 'utf8').split('\n')) {
+    if (line.trim() === '') continue;
+    try {
+      const { run, seconds } = JSON.parse(line) as { run: string; seconds: number };
+      wall.set(run, (wall.get(run) ?? 0) + seconds);
+    } catch {
+      // a line torn by a kill
+    }
+  }
+  return wall;
+}
+
+interface Exit {
+  readonly code: number;
+  readonly seconds: number;
+}
+
+/** Starts `bot-train train` for one run in its own process group, output to a log file. */
+function startRun(cli: string, args: readonly string[], log: string, signal?: AbortSignal): Promise<Exit> {
+  const started = performance.now();
+  const fd = openSync(log, 'a');
+  // Detached: a Ctrl-C in the terminal reaches only this process, which passes exactly one SIGINT on (a
+  // second one would make the run quit without saving).
+  const child = spawn(process.execPath, [cli, 'train', ...args], {
+    stdio: ['ignore', fd, fd],
+    detached: true,
+  });
+  closeSync(fd);
+  const stop = () => child.kill('SIGINT');
+  const kill = () => child.kill('SIGKILL');
+  signal?.addEventListener('abort', stop, { once: true });
+  process.once('exit', kill);
+  return new Promise((resolve) => {
+    child.on('exit', (code, sig) => {
+      signal?.removeEventListener('abort', stop);
+      process.off('exit', kill);
+      resolve({ code: code ?? (sig === 'SIGINT' ? 130 : 1), seconds: (performance.now() - started) / 1000 });
+    });
+    child.on('error', () => resolve({ code: 1, seconds: 0 }));
+  });
+}
+
+function minutes(seconds: number): string {
+  return seconds < 90 ? `${seconds.toFixed(0)} s` : `${(seconds / 60).toFixed(1)} min`;
+}
+
+/**
+ * Runs every row of a study at every seed, `jobs` runs at a time, and writes the table and its plots.
+ * Running it again on the same folder skips finished runs and resumes interrupted ones from their
+ * checkpoints, so the table comes out the same as from one straight run.
+ */
+export async function ablate(options: AblateOptions): Promise<AblateResult> {
+  const write = options.write ?? ((line: string) => console.log(line));
+  const study = findStudy(options.study);
+  if (!study) {
+    throw new ConfigError(
+      `study = ${JSON.stringify(options.study)}: unknown study; allowed: ${STUDIES.map((s) => s.name).join(', ')}`,
+    );
+  }
+  if (!Number.isInteger(options.jobs) || options.jobs < 1 || options.jobs > 64) {
+    throw new ConfigError(`jobs = ${JSON.stringify(options.jobs)}: must be an integer from 1 to 64`);
+  }
+  const overrides = options.overrides ?? {};
+  const folder = options.folder ?? join(overrides.runsDir ?? 'runs', `ablate-${study.name}`);
+  const { runsDir: _ignored, ...runOverrides } = overrides;
+  const runs = planStudy(study, options.seeds, folder, runOverrides);
+
+  // The study's own record: a second start on the same folder must ask for the same study.
+  const identity = { study: study.name, seeds: options.seeds, overrides: runOverrides };
+  const studyFile = join(folder, 'study.json');
+  if (existsSync(studyFile)) {
+    const saved = JSON.parse(readFileSync(studyFile, 'utf8')) as typeof identity;
+    if (JSON.stringify(saved) !== JSON.stringify(identity)) {
+      throw new TrainerError(
+        `${folder} holds another study (${JSON.stringify(saved)}); resume it with the same --study, --seeds and flags, or pick another --name`,
+        2,
+      );
+    }
+  } else {
+    mkdirSync(folder, { recursive: true });
+    await writeFileAtomic(studyFile, `${JSON.stringify(identity, null, 2)}\n`);
+  }
+  for (const dir of ['configs', 'logs']) mkdirSync(join(folder, dir), { recursive: true });
+  const timingFile = join(folder, 'timing.jsonl');
+  const cli = options.cli ?? fileURLToPath(new URL('./cli.js', import.meta.url));
+
+  // Materialise each data set once here: parallel runs would otherwise all write the same synthetic set.
+  const dataKeys = new Map<string, TrainConfig>();
+  for (const run of runs) {
+    const c = run.config;
+    const key =
+      c.data === 'synthetic'
+        ? `synthetic/${c.syntheticClasses}/${c.syntheticPerClass}/${c.syntheticSize}/${c.seed}`
+        : c.data;
+    if (!dataKeys.has(key)) dataKeys.set(key, c);
+  }
+  const shapes = new Map<string, { numClasses: number; inputChannels: number }>();
+  for (const c of dataKeys.values()) {
+    const data = await openData(c, join(folder, '.cache'));
+    shapes.set(c.data, { numClasses: data.classes.length, inputChannels: data.inputChannels });
+  }
+
+  const done = new Set(runs.filter((r) => finalEpoch(r, folder)).map((r) => r.name));
+  const failed: { run: string; log: string }[] = [];
+  const todo = runs.filter((r) => !done.has(r.name));
+  const rows = study.arms.filter((a) => a.role !== 'teacher').length;
+  const teacher = rows < study.arms.length ? ' + a teacher' : '';
+  write(
+    `study ${study.name}: ${runs.length} runs (${rows} rows x ${options.seeds.length} seeds${teacher}), ${done.size} already done, ${options.jobs} at a time; folder ${folder}`,
+  );
+  write(`scale: ${study.scale.description}`);
+
+  const finishedSeconds: number[] = [];
+  const running = new Map<string, Promise<void>>();
+  let interrupted = false;
+  let started = done.size;
+
+  const launch = (run: PlannedRun): Promise<void> => {
+    const runDir = join(folder, run.name);
+    const log = join(folder, 'logs', `${run.name}.log`);
+    let args: string[];
+    if (existsSync(join(runDir, 'checkpoints', 'last.ckpt'))) {
+      args = ['--resume', runDir];
+    } else {
+      // Started but killed before its first checkpoint: nothing in it is worth keeping.
+      if (existsSync(runDir)) rmSync(runDir, { recursive: true, force: true });
+      const configFile = join(folder, 'configs', `${run.name}.json`);
+      appendFileSync(log, '');
+      args = ['--config', configFile];
+      return writeFileAtomic(configFile, `${JSON.stringify(run.config, null, 2)}\n`).then(() =>
+        execute(run, args, log),
+      );
+    }
+    return execute(run, args, log);
+  };
+
+  const execute = async (run: PlannedRun, args: string[], log: string): Promise<void> => {
+    started += 1;
+    write(`[${started}/${runs.length}] start ${run.name}${args[0] === '--resume' ? ' (resuming)' : ''}`);
+    const exit = await startRun(cli, args, log, options.signal);
+    appendFileSync(
+      timingFile,
+      `${JSON.stringify({ run: run.name, seconds: exit.seconds, code: exit.code })}\n`,
+    );
+    const last = finalEpoch(run, folder);
+    if (exit.code === 0 && last) {
+      done.add(run.name);
+      finishedSeconds.push(exit.seconds);
+      const left = runs.length - done.size;
+      const mean = finishedSeconds.reduce((a, b) => a + b, 0) / finishedSeconds.length;
+      write(
+        `[${done.size}/${runs.length}] done  ${run.name}: top-1 ${(100 * last.top1).toFixed(2)}%, top-5 ${(100 * last.top5).toFixed(2)}% in ${minutes(exit.seconds)}${left > 0 ? `; about ${minutes((mean * left) / options.jobs)} left` : ''}`,
+      );
+    } else if (exit.code === 130 || options.signal?.aborted) {
+      interrupted = true;
+      write(`        ${run.name} stopped and saved its checkpoint`);
+    } else {
+      failed.push({ run: run.name, log });
+      write(`        ${run.name} failed (exit ${exit.code}); see ${log}`);
+    }
+  };
+
+  const blocked = (run: PlannedRun) => run.teacherRun !== null && !done.has(run.teacherRun);
+  while (!options.signal?.aborted) {
+    const failedNames = new Set(failed.map((f) => f.run));
+    const ready = todo.filter(
+      (r) => !done.has(r.name) && !running.has(r.name) && !failedNames.has(r.name) && !blocked(r),
+    );
+    while (running.size < options.jobs && ready.length > 0 && !options.signal?.aborted) {
+      const run = ready.shift()!;
+      running.set(
+        run.name,
+        launch(run).finally(() => running.delete(run.name)),
+      );
+    }
+    if (running.size === 0) break;
+    await Promise.race(running.values());
+  }
+  await Promise.all(running.values());
+  if (options.signal?.aborted) interrupted = true;
+
+  const waiting = todo.filter((r) => !done.has(r.name) && blocked(r) && !interrupted);
+  for (const run of waiting) {
+    failed.push({ run: run.name, log: `its teacher ${run.teacherRun} did not finish` });
+  }
+
+  const wall = readWallTimes(timingFile);
+  const table = studyTable(
+    study,
+    options.seeds,
+    runs.map((run) => ({ run, result: resultOf(run, folder, wall), shape: shapes.get(run.config.data)! })),
+  );
+  await writeStudyResults(folder, study, table);
+  write(
+    interrupted
+      ? `interrupted: ${done.size} of ${runs.length} runs done; run the same command again to resume`
+      : `table: ${join(folder, 'results.md')} (${done.size} of ${runs.length} runs done)`,
+  );
+  return { folder, table, interrupted, failed };
+}
