@@ -1,3 +1,4 @@
+export { type AblateOptions, type AblateResult, ablate, type PlannedRun, planStudy } from './ablate.js';
 export { type CheckpointContents, readCheckpoint, type TrainingState } from './checkpoint.js';
 export { FIELD_HELP, type TrainConfig, trainConfigSchema } from './config.js';
 export { ConfigError, TrainerError } from './errors.js';
@@ -6,4 +7,6 @@ export { folderHandler, folderLoader } from './export.js';
 export { main } from './main.js';
 export { findPreset, PRESETS, type Preset } from './presets.js';
 export { DEFAULT_PRESET, resolveConfig } from './resolve.js';
+export { findStudy, STUDIES, type Study, type StudyArm, type StudyScale, scalePreset } from './studies.js';
+export { type StudyRow, type StudyTable, studyMarkdown } from './study-table.js';
 export { type TrainOptions, type TrainResult, train } from './train.js';
