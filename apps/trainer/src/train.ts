@@ -260,7 +260,7 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
           : crossEntropy(logits, targets, smoothing);
       };
       if (mixedPrecision) {
-        const result = mixedPrecision.step(lossFn);
+        const result = mixedPrecision.step(lossFn, { updateScale: false });
         finite &&= result.stepped;
         lossValue += (result.loss * currentMicro) / n;
       } else {
@@ -276,9 +276,11 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
       tf.dispose([x, targets, ...(teacherLogits ? [teacherLogits] : [])]);
     }
     if (mixedPrecision || parts > 1) {
-      // Like PyTorch's GradScaler with accumulation: an inf/NaN in any micro-batch skips the whole step.
+      // Like PyTorch's GradScaler with accumulation: an inf/NaN in any micro-batch skips the whole step,
+      // and the scale is updated once per optimizer step.
       if (finite) accumulator.applyTo(optimizer);
       else accumulator.reset();
+      scaler?.update(finite);
     }
     return lossValue;
   };

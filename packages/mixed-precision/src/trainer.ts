@@ -101,8 +101,13 @@ export class MixedPrecisionTrainer {
     return this.#steps;
   }
 
-  /** One training step on the loss `lossFn` computes (a scalar, from the model's FP16-rounded forward pass). */
-  step(lossFn: () => Scalar): MixedPrecisionStepResult {
+  /**
+   * One training step on the loss `lossFn` computes (a scalar, from the model's FP16-rounded forward pass).
+   * With gradient accumulation, pass `{ updateScale: false }` for each micro-batch and call
+   * `lossScaler.update(allFinite)` once per optimizer step, as PyTorch's GradScaler does: the scale then
+   * stays fixed within a step and its growth interval counts optimizer steps, not micro-batches.
+   */
+  step(lossFn: () => Scalar, options: { updateScale?: boolean } = {}): MixedPrecisionStepResult {
     const scale = this.lossScaler?.scale ?? 1;
     const masters = this.variables.map((v) => clone(v));
     let value: Scalar;
@@ -141,7 +146,7 @@ export class MixedPrecisionTrainer {
       this.#skippedSteps += 1;
     }
     dispose(Object.values(unscaled));
-    this.lossScaler?.update(finite);
+    if (options.updateScale ?? true) this.lossScaler?.update(finite);
     this.#steps += 1;
     const loss = (value.dataSync()[0] as number) / scale;
     value.dispose();

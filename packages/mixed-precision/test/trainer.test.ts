@@ -195,6 +195,36 @@ describe('MixedPrecisionTrainer', () => {
     mp.detach();
   });
 
+  it('with updateScale: false leaves the scale to one update per optimizer step (accumulation)', () => {
+    const model = tf.sequential({
+      layers: [tf.layers.dense({ units: 1, inputShape: [4], kernelInitializer: 'ones', useBias: false })],
+    });
+    const x = tf.fill([8, 4], 30);
+    const y = tf.zeros([8, 1]);
+    const scaler = new DynamicLossScaler({ growthInterval: 2 });
+    const mp = new MixedPrecisionTrainer({ model, optimizer: tf.train.sgd(1e-6), lossScaler: scaler });
+    const loss = () => tf.losses.meanSquaredError(y, model.apply(x) as tf.Tensor) as tf.Scalar;
+    // Three overflowing micro-batches of one step: each is refused, but the scale stays where it was.
+    const micro = [0, 1, 2].map(() => mp.step(loss, { updateScale: false }));
+    expect(micro.map((r) => [r.stepped, r.scale])).toEqual([
+      [false, 2 ** 16],
+      [false, 2 ** 16],
+      [false, 2 ** 16],
+    ]);
+    expect([scaler.scale, scaler.skippedSteps, scaler.growthTracker]).toEqual([2 ** 16, 0, 0]);
+    scaler.update(micro.every((r) => r.stepped));
+    expect([scaler.scale, scaler.skippedSteps]).toEqual([2 ** 15, 1]);
+    // Finite steps: the growth interval (2) counts the update calls, not the micro-batches.
+    scaler.setState({ ...scaler.getState(), scale: 4 });
+    for (let i = 0; i < 3; i++) expect(mp.step(loss, { updateScale: false }).stepped).toBe(true);
+    expect(scaler.growthTracker).toBe(0);
+    scaler.update(true);
+    expect([scaler.scale, scaler.growthTracker]).toEqual([4, 1]);
+    scaler.update(true);
+    expect([scaler.scale, scaler.growthTracker]).toEqual([8, 0]);
+    mp.detach();
+  });
+
   it('never writes a NaN into the model: a NaN loss is a skipped, counted step', () => {
     const model = tf.sequential({ layers: [tf.layers.dense({ units: 2, inputShape: [2] })] });
     const before = model.trainableWeights.map((w) => Array.from(w.read().dataSync()));
