@@ -46,6 +46,10 @@ export interface ReplicaPool {
   step(batch: ReplicaBatch): Promise<ReplicaStepResult>;
   /** Replica 0's current variable values, by variable name (copies). */
   getWeights(): Promise<Map<string, Float32Array>>;
+  /** Replica 0's `getState()` (the replica module must define it): e.g. for a checkpoint. */
+  getState(): Promise<unknown>;
+  /** Calls `setState(state)` in every replica (e.g. on resume), so that they stay identical. */
+  setState(state: unknown): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -162,6 +166,13 @@ export async function createReplicaPool(options: ReplicaPoolOptions): Promise<Re
             `batch: images has ${batch.images.length} values and labels ${batch.labels.length} for shape [${batch.shape}]`,
           );
         }
+        const targets = batch.targets;
+        if (targets !== undefined && (n === 0 || targets.length % n !== 0)) {
+          throw new RangeError(
+            `batch.targets has ${targets.length} values, not a multiple of the ${n} images of shape [${batch.shape}]`,
+          );
+        }
+        const perTarget = targets === undefined ? 0 : targets.length / n;
         const perImage = h * w * c;
         const sizes = workers.map((_, r) => Math.floor(((r + 1) * n) / count) - Math.floor((r * n) / count));
         let start = 0;
@@ -175,6 +186,9 @@ export async function createReplicaPool(options: ReplicaPoolOptions): Promise<Re
                     images: batch.images.slice(start * perImage, (start + size) * perImage),
                     shape: [size, h, w, c],
                     labels: batch.labels.slice(start, start + size),
+                    ...(targets === undefined
+                      ? {}
+                      : { targets: targets.slice(start * perTarget, (start + size) * perTarget) }),
                   };
             start += size;
             return worker.request({ type: 'step', batch: shard });
@@ -194,6 +208,13 @@ export async function createReplicaPool(options: ReplicaPoolOptions): Promise<Re
       async getWeights() {
         await (workers[0] as Replica).request({ type: 'export' });
         return new Map(layout.map((v) => [v.name, weights.slice(v.offset, v.offset + v.size)]));
+      },
+      async getState() {
+        const reply = await (workers[0] as Replica).request({ type: 'get-state' });
+        return (reply as Extract<FromWorker, { type: 'state' }>).state;
+      },
+      async setState(state) {
+        await Promise.all(workers.map((w) => w.request({ type: 'set-state', state })));
       },
       close,
     };

@@ -5,6 +5,11 @@ export interface ReplicaBatch {
   images: Float32Array;
   shape: [number, number, number, number];
   labels: Int32Array;
+  /**
+   * Optional target rows, K values per image (mixup's soft targets, say), split along N with the images:
+   * `targets.length` must be a multiple of N.
+   */
+  targets?: Float32Array;
 }
 
 /**
@@ -18,6 +23,13 @@ export interface ReplicaSpec {
   loss(batch: ReplicaBatch): Scalar;
   /** Applies the averaged gradients; identical in every replica, so the weights stay equal. */
   optimizer: Optimizer;
+  /**
+   * Optional: everything a checkpoint needs beyond the trainable variables (batch-norm statistics,
+   * optimizer state), as a structured-cloneable value; `pool.getState()` reads replica 0's.
+   */
+  getState?(): unknown;
+  /** Optional: restores a `getState()` value; `pool.setState(state)` calls it in every replica. */
+  setState?(state: unknown): void | Promise<void>;
 }
 
 export type ReplicaFactory = (
@@ -46,6 +58,8 @@ export type ToWorker =
   | { type: 'step'; batch: ReplicaBatch | null }
   | { type: 'apply'; shares: number[] }
   | { type: 'export' }
+  | { type: 'get-state' }
+  | { type: 'set-state'; state: unknown }
   | { type: 'close' };
 
 export type FromWorker =
@@ -54,4 +68,6 @@ export type FromWorker =
   | { type: 'grads'; loss: number; ms: number }
   | { type: 'applied' }
   | { type: 'exported' }
+  | { type: 'state'; state: unknown }
+  | { type: 'state-set' }
   | { type: 'error'; message: string; stack?: string };

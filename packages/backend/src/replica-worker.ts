@@ -102,6 +102,14 @@ async function handle(message: ToWorker) {
                 images: batch.images.subarray(first * perImage, (first + size) * perImage),
                 shape: [size, h, w, c],
                 labels: batch.labels.subarray(first, first + size),
+                ...(batch.targets === undefined
+                  ? {}
+                  : {
+                      targets: batch.targets.subarray(
+                        (first * batch.targets.length) / n,
+                        ((first + size) * batch.targets.length) / n,
+                      ),
+                    }),
               };
         const { value, grads } = tf.variableGrads(() => spec.loss(part), spec.variables);
         for (const [i, v] of spec.variables.entries()) {
@@ -150,6 +158,17 @@ async function handle(message: ToWorker) {
     case 'export': {
       writeVariables(shared.subarray(replicas * total, (replicas + 1) * total));
       send({ type: 'exported' });
+      return;
+    }
+    case 'get-state': {
+      if (typeof spec.getState !== 'function') throw new Error('the replica module defines no getState()');
+      send({ type: 'state', state: await spec.getState() });
+      return;
+    }
+    case 'set-state': {
+      if (typeof spec.setState !== 'function') throw new Error('the replica module defines no setState()');
+      await spec.setState(message.state);
+      send({ type: 'state-set' });
       return;
     }
     case 'close':

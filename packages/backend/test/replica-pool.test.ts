@@ -66,6 +66,49 @@ describe('createReplicaPool', () => {
     }
   }, 60_000);
 
+  it('splits soft targets with the images, and reads and restores replica state', async () => {
+    const single = await createReplicaPool({ module, replicas: 1, options, backend: 'wasm' });
+    const pair = await createReplicaPool({ module, replicas: 2, options, backend: 'wasm' });
+    pools.push(single, pair);
+    const start = (await single.getState()) as { values: Float32Array[]; replica: number };
+    expect(start.replica).toBe(0);
+    const batch = batchOf(5);
+    // Mixup-like rows: each image's target mixes its label with the next image's.
+    const targets = new Float32Array(5 * 3);
+    batch.labels.forEach((label, i) => {
+      targets[i * 3 + label] += 0.7;
+      targets[i * 3 + (batch.labels[(i + 1) % 5] as number)] += 0.3;
+    });
+    const a = await single.step({ ...batch, targets });
+    const b = await pair.step({ ...batch, targets });
+    expect(Math.abs(a.loss - b.loss)).toBeLessThan(1e-5);
+    const hard = await createReplicaPool({ module, replicas: 1, options, backend: 'wasm' });
+    pools.push(hard);
+    const c = await hard.step(batch);
+    expect(Math.abs(c.loss - a.loss)).toBeGreaterThan(1e-3); // the targets were used, not the labels
+
+    // Put both pools back to the start (every replica of the pair), then the same step again.
+    await single.setState(start);
+    await pair.setState(start);
+    for (const [name, values] of await pair.getWeights()) {
+      const i = [...(await single.getWeights()).keys()].indexOf(name);
+      expect(values).toEqual(start.values[i]);
+    }
+    const a2 = await single.step({ ...batch, targets });
+    const b2 = await pair.step({ ...batch, targets });
+    expect(a2.loss).toBe(a.loss);
+    expect(b2.loss).toBe(b.loss);
+    const wa = await single.getWeights();
+    for (const [name, values] of await pair.getWeights()) {
+      const other = wa.get(name) as Float32Array;
+      for (let i = 0; i < values.length; i++)
+        expect(Math.abs((values[i] as number) - (other[i] as number))).toBeLessThan(1e-5);
+    }
+    await expect(pair.step({ ...batch, targets: new Float32Array(7) })).rejects.toThrow(
+      /batch.targets has 7 values, not a multiple of the 5 images/,
+    );
+  }, 60_000);
+
   it('rejects a bad replica count and a malformed batch', async () => {
     await expect(createReplicaPool({ module, replicas: 0 })).rejects.toThrow(
       /replicas must be an integer >= 1, got 0/,
