@@ -59,6 +59,7 @@ export const trainConfigSchema = z
 
     seed: z.number().int().nonnegative(),
     workers: z.number().int().positive().max(64),
+    replicas: z.number().int().positive().max(64),
     backend: z.enum(BACKENDS),
     logEvery: z.number().int().positive(),
     runsDir: z.string().min(1),
@@ -95,6 +96,14 @@ export const trainConfigSchema = z
         path: ['warmupEpochs'],
         message: `must be less than epochs (${c.epochs})`,
         input: c.warmupEpochs,
+      });
+    }
+    if (c.replicas > 1 && c.fp16) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['replicas'],
+        message: 'must be 1 with fp16 (the FP16 emulation trains in one process)',
+        input: c.replicas,
       });
     }
     if (c.mixupOffEpochs > c.epochs) {
@@ -155,6 +164,7 @@ export const FIELD_HELP: Record<keyof TrainConfig, string> = {
   initLossScale: 'initial loss scale for FP16',
   seed: 'seed of every random choice',
   workers: 'images decoded and augmented concurrently',
+  replicas: 'data-parallel replicas in worker threads (one core each on wasm); 1 = train in this thread',
   backend: "tfjs backend: 'auto' picks the fastest available (also env BOT_BACKEND)",
   logEvery: 'write a metrics line every N steps',
   runsDir: 'where run folders are created',

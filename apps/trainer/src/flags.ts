@@ -45,6 +45,7 @@ const KINDS: Record<keyof TrainConfig, Kind> = {
   initLossScale: 'number',
   seed: 'number',
   workers: 'number',
+  replicas: 'number',
   backend: 'string',
   logEvery: 'number',
   runsDir: 'string',

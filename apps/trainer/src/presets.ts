@@ -53,6 +53,7 @@ const common: Omit<TrainConfig, 'preset'> = {
   initLossScale: 2 ** 16,
   seed: 0,
   workers: 4,
+  replicas: 1,
   backend: 'auto',
   logEvery: 20,
   runsDir: 'runs',

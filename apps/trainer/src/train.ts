@@ -1,8 +1,9 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { crossEntropy, distillationLoss } from '@bot/losses';
+import { fileURLToPath } from 'node:url';
+import { createReplicaPool, type ReplicaPool } from '@bot/backend/replicas';
 import { DynamicLossScaler, MixedPrecisionTrainer } from '@bot/mixed-precision';
-import { decayAll, GradientAccumulator, NesterovSGD } from '@bot/optim';
+import { GradientAccumulator } from '@bot/optim';
 import { Rng } from '@bot/rng';
 import * as tf from '@tensorflow/tfjs';
 import { type FileWriter, writeFileAtomic } from './atomic-write.js';
@@ -21,12 +22,14 @@ import { type Accuracy, evaluate } from './evaluate.js';
 import { exportModel } from './export.js';
 import { type BackendChoice, chooseBackend } from './integrations/backend.js';
 import { type Batch, DataLoader, mixup as mixupBatch, openData } from './integrations/data.js';
-import { isDecayedVariable, profile, resnet, resnetConfigOf } from './integrations/model.js';
+import { profile, resnet, resnetConfigOf } from './integrations/model.js';
 import { buildSchedule } from './integrations/schedule.js';
 import { createProgress } from './progress.js';
+import type { TrainerReplicaOptions, TrainerReplicaState } from './replica.js';
 import { writeReport } from './report.js';
 import { type EpochRecord, RunFolder } from './run-folder.js';
 import { loadTeacher } from './teacher.js';
+import { buildOptimizer, trainingLoss } from './training-step-parts.js';
 
 export interface TrainOptions {
   /** Continue the run in this folder from its last checkpoint. */
@@ -53,6 +56,12 @@ export interface TrainResult {
   readonly exported: { tfjs: string; safetensors: string } | null;
   readonly backend: BackendChoice;
   readonly model: tf.LayersModel;
+}
+
+/** The compiled replica module (worker threads cannot load TypeScript): beside this file, or in dist/. */
+function replicaModule(): URL {
+  const beside = new URL('./replica.js', import.meta.url);
+  return existsSync(fileURLToPath(beside)) ? beside : new URL('../dist/replica.js', import.meta.url);
 }
 
 function defaultRunName(config: TrainConfig): string {
@@ -140,13 +149,7 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
   if (teacher) write(`teacher: ${teacher.description}`);
 
   const schedule = buildSchedule(config, stepsPerEpoch);
-  const optimizer = new NesterovSGD({
-    learningRate: schedule,
-    momentum: config.momentum,
-    nesterov: config.nesterov,
-    weightDecay: config.weightDecay,
-    decayFilter: config.noBiasDecay ? isDecayedVariable : decayAll,
-  });
+  const optimizer = buildOptimizer(config, stepsPerEpoch);
   const scaler = config.fp16 ? new DynamicLossScaler({ initScale: config.initLossScale }) : null;
   // The only sequential random stream of the trainer (mixup's lambda); data randomness is keyed per sample.
   let rng = Rng.from(`${config.seed}:mixup`);
@@ -182,10 +185,48 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
   }
 
   const trainable = model.trainableWeights.map((w) => w.read() as tf.Variable);
+
+  // Data parallelism over worker threads, one wasm instance (one core) each: every replica trains on a
+  // contiguous shard of each batch, and the main thread keeps the data, mixup, evaluation and checkpoints.
+  let pool: ReplicaPool | null = null;
+  const mainState = async (): Promise<TrainerReplicaState> => ({
+    weights: model.weights.map((w) => (w.read().dataSync() as Float32Array).slice()),
+    optimizer: await optimizer.getState(),
+  });
+  /** Copies replica 0's weights (BN statistics included) and optimizer state into the main model. */
+  const syncFromReplicas = async () => {
+    if (!pool) return;
+    const state = (await pool.getState()) as TrainerReplicaState;
+    model.weights.forEach((w, i) => {
+      tf.tidy(() => {
+        w.write(tf.tensor(state.weights[i] as Float32Array, w.shape as number[], 'float32'));
+      });
+    });
+    optimizer.setState(state.optimizer);
+  };
+  if (config.replicas > 1) {
+    if (backend.name === 'tensorflow' || backend.name === 'tensorflow-gpu') {
+      write(`replicas: 1 (${backend.name} already uses every core)`);
+    } else {
+      const replicaOptions: TrainerReplicaOptions = { config, numClasses, inputChannels, stepsPerEpoch };
+      pool = await createReplicaPool({
+        module: replicaModule(),
+        replicas: config.replicas,
+        backend: backend.name,
+        microBatch: micro,
+        options: replicaOptions,
+      });
+      await pool.setState(await mainState());
+      write(
+        `replicas: ${config.replicas} worker threads on ${pool.backend}, about ${Math.round(config.batchSize / config.replicas)} images each per step`,
+      );
+    }
+  }
   const startedAt = performance.now();
   const elapsed = () => elapsedBefore + (performance.now() - startedAt) / 1000;
 
   const checkpointNow = async (epoch: number, batchInEpoch: number, epochTotals: EpochTotals) => {
+    await syncFromReplicas();
     const bytes = encodeCheckpoint(model.weights, {
       config,
       numClasses,
@@ -216,7 +257,7 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
     : null;
   let currentMicro = micro;
 
-  const trainStep = (batch: Batch, mixup: boolean): number => {
+  const trainStep = async (batch: Batch, mixup: boolean): Promise<number> => {
     const [n, h, w, c] = batch.shape;
     let images = batch.images;
     let soft: Float32Array;
@@ -235,6 +276,9 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
         soft[i * numClasses + label] = 1;
       });
     }
+    if (pool) {
+      return (await pool.step({ images, shape: batch.shape, labels: batch.labels, targets: soft })).loss;
+    }
     const pixels = h * w * c;
     const parts = Math.min(config.accumulate, n);
     let lossValue = 0;
@@ -247,18 +291,8 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
       const x = tf.tensor4d(images.subarray(from * pixels, to * pixels), [to - from, h, w, c]);
       const targets = tf.tensor2d(soft.subarray(from * numClasses, to * numClasses), [to - from, numClasses]);
       const teacherLogits = teacher ? tf.tidy(() => teacher.model.predict(x) as tf.Tensor2D) : null;
-      const lossFn = (): tf.Scalar => {
-        const logits = model.apply(x, { training: true }) as tf.Tensor2D;
-        const smoothing = { labelSmoothing: config.labelSmoothing, smoothing: config.smoothing };
-        return teacherLogits
-          ? distillationLoss(logits, teacherLogits, targets, {
-              form: config.distillForm,
-              temperature: config.distillTemperature,
-              weight: config.distillWeight,
-              ...smoothing,
-            })
-          : crossEntropy(logits, targets, smoothing);
-      };
+      const lossFn = (): tf.Scalar =>
+        trainingLoss(config, model.apply(x, { training: true }) as tf.Tensor2D, targets, teacherLogits);
       if (mixedPrecision) {
         const result = mixedPrecision.step(lossFn, { updateScale: false });
         finite &&= result.stepped;
@@ -285,131 +319,147 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
     return lossValue;
   };
 
-  const progress = createProgress(tty, config.logEvery, write);
-  const epochs: EpochRecord[] = [];
-  let interrupted = false;
-  let final: Accuracy | null = null;
+  try {
+    return await trainEpochs();
+  } finally {
+    await pool?.close();
+  }
 
-  for (let epoch = startEpoch; epoch < config.epochs && !interrupted; epoch++) {
-    const first = epoch === startEpoch ? startBatch : 0;
-    const mixup = config.mixupAlpha > 0 && epoch < config.epochs - config.mixupOffEpochs;
-    const before: EpochTotals =
-      epoch === startEpoch && resumedTotals
-        ? resumedTotals
-        : { lossSum: 0, batches: 0, images: 0, seconds: 0 };
-    const epochStart = performance.now() - before.seconds * 1000;
-    let images = before.images;
-    let lossSum = before.lossSum;
-    let batches = before.batches;
-    let batchInEpoch = first;
-    progress.start(epoch, config.epochs, stepsPerEpoch, first);
-    for await (const batch of trainLoader.epoch(epoch, { startBatch: first })) {
-      const lr = schedule(optimizer.iterations);
-      const loss = trainStep(batch, mixup);
-      if (!Number.isFinite(loss) && !scaler) {
-        progress.stop();
-        throw new TrainerError(
-          `the loss became ${loss} at step ${step}: lower --lr or turn on --fp16's loss scaling checks`,
-        );
-      }
-      step += 1;
-      batchInEpoch += 1;
-      images += batch.labels.length;
-      lossSum += loss;
-      batches += 1;
-      const seconds = (performance.now() - epochStart) / 1000;
-      const imagesPerSecond = images / seconds;
-      const skippedSteps = scaler?.skippedSteps ?? 0;
-      progress.update({
-        batch: batchInEpoch,
-        batches: stepsPerEpoch,
-        imagesPerSecond,
-        loss,
-        lr,
-        skippedSteps,
-        etaSeconds: ((stepsPerEpoch - batchInEpoch) * config.batchSize) / imagesPerSecond,
-      });
-      if (step % config.logEvery === 0) {
-        run.appendMetrics({
-          type: 'step',
-          epoch,
-          step,
+  async function trainEpochs(): Promise<TrainResult> {
+    const progress = createProgress(tty, config.logEvery, write);
+    const epochs: EpochRecord[] = [];
+    let interrupted = false;
+    let final: Accuracy | null = null;
+
+    for (let epoch = startEpoch; epoch < config.epochs && !interrupted; epoch++) {
+      const first = epoch === startEpoch ? startBatch : 0;
+      const mixup = config.mixupAlpha > 0 && epoch < config.epochs - config.mixupOffEpochs;
+      const before: EpochTotals =
+        epoch === startEpoch && resumedTotals
+          ? resumedTotals
+          : { lossSum: 0, batches: 0, images: 0, seconds: 0 };
+      const epochStart = performance.now() - before.seconds * 1000;
+      let images = before.images;
+      let lossSum = before.lossSum;
+      let batches = before.batches;
+      let batchInEpoch = first;
+      progress.start(epoch, config.epochs, stepsPerEpoch, first);
+      for await (const batch of trainLoader.epoch(epoch, { startBatch: first })) {
+        // With replicas the main optimizer only catches up at checkpoints; the step count is the same.
+        const lr = schedule(pool ? step : optimizer.iterations);
+        const loss = await trainStep(batch, mixup);
+        if (!Number.isFinite(loss) && !scaler) {
+          progress.stop();
+          throw new TrainerError(
+            `the loss became ${loss} at step ${step}: lower --lr or turn on --fp16's loss scaling checks`,
+          );
+        }
+        step += 1;
+        batchInEpoch += 1;
+        images += batch.labels.length;
+        lossSum += loss;
+        batches += 1;
+        const seconds = (performance.now() - epochStart) / 1000;
+        const imagesPerSecond = images / seconds;
+        const skippedSteps = scaler?.skippedSteps ?? 0;
+        progress.update({
+          batch: batchInEpoch,
+          batches: stepsPerEpoch,
+          imagesPerSecond,
           loss,
           lr,
-          imagesPerSecond,
-          ...(scaler ? { lossScale: scaler.scale } : {}),
           skippedSteps,
-          time: new Date().toISOString(),
+          etaSeconds: ((stepsPerEpoch - batchInEpoch) * config.batchSize) / imagesPerSecond,
         });
+        if (step % config.logEvery === 0) {
+          run.appendMetrics({
+            type: 'step',
+            epoch,
+            step,
+            loss,
+            lr,
+            imagesPerSecond,
+            ...(scaler ? { lossScale: scaler.scale } : {}),
+            skippedSteps,
+            time: new Date().toISOString(),
+          });
+        }
+        if (options.signal?.aborted || step === options.stopAfterSteps) {
+          interrupted = true;
+          break;
+        }
       }
-      if (options.signal?.aborted || step === options.stopAfterSteps) {
-        interrupted = true;
+      progress.stop();
+      if (interrupted) {
+        const seconds = (performance.now() - epochStart) / 1000;
+        await checkpointNow(epoch, batchInEpoch, { lossSum, batches, images, seconds });
+        write(
+          `interrupted: saved ${run.checkpoint} at epoch ${epoch + 1}, batch ${batchInEpoch}; continue with --resume ${run.root}`,
+        );
         break;
       }
-    }
-    progress.stop();
-    if (interrupted) {
-      const seconds = (performance.now() - epochStart) / 1000;
-      await checkpointNow(epoch, batchInEpoch, { lossSum, batches, images, seconds });
+      const trainSeconds = (performance.now() - epochStart) / 1000;
+      await syncFromReplicas();
+      final = await evaluate(model, valLoader.epoch(0), numClasses);
+      const record: EpochRecord = {
+        type: 'epoch',
+        epoch: epoch + 1,
+        step,
+        trainLoss: batches > 0 ? lossSum / batches : Number.NaN,
+        top1: final.top1,
+        top5: final.top5,
+        valLoss: final.loss,
+        seconds: trainSeconds,
+        imagesPerSecond: images / trainSeconds,
+        lr: schedule(Math.max(0, optimizer.iterations - 1)),
+        skippedSamples: trainLoader.skipped.length,
+        time: new Date().toISOString(),
+      };
+      epochs.push(record);
+      run.appendMetrics(record);
       write(
-        `interrupted: saved ${run.checkpoint} at epoch ${epoch + 1}, batch ${batchInEpoch}; continue with --resume ${run.root}`,
+        `epoch ${epoch + 1}/${config.epochs}: train loss ${record.trainLoss.toFixed(4)}, val loss ${record.valLoss.toFixed(4)}, top-1 ${(100 * record.top1).toFixed(2)}%, top-5 ${(100 * record.top5).toFixed(2)}%, ${record.imagesPerSecond.toFixed(1)} img/s, ${trainSeconds.toFixed(1)} s`,
       );
-      break;
+      await checkpointNow(epoch + 1, 0, { lossSum: 0, batches: 0, images: 0, seconds: 0 });
+      await writeReport(
+        run,
+        config,
+        {
+          backend: backend.name,
+          data: data.description,
+          params,
+          macs,
+          finished: epoch + 1 === config.epochs,
+        },
+        stepsPerEpoch,
+      );
     }
-    const trainSeconds = (performance.now() - epochStart) / 1000;
-    final = await evaluate(model, valLoader.epoch(0), numClasses);
-    const record: EpochRecord = {
-      type: 'epoch',
-      epoch: epoch + 1,
-      step,
-      trainLoss: batches > 0 ? lossSum / batches : Number.NaN,
-      top1: final.top1,
-      top5: final.top5,
-      valLoss: final.loss,
-      seconds: trainSeconds,
-      imagesPerSecond: images / trainSeconds,
-      lr: schedule(Math.max(0, optimizer.iterations - 1)),
-      skippedSamples: trainLoader.skipped.length,
-      time: new Date().toISOString(),
-    };
-    epochs.push(record);
-    run.appendMetrics(record);
-    write(
-      `epoch ${epoch + 1}/${config.epochs}: train loss ${record.trainLoss.toFixed(4)}, val loss ${record.valLoss.toFixed(4)}, top-1 ${(100 * record.top1).toFixed(2)}%, top-5 ${(100 * record.top5).toFixed(2)}%, ${record.imagesPerSecond.toFixed(1)} img/s, ${trainSeconds.toFixed(1)} s`,
-    );
-    await checkpointNow(epoch + 1, 0, { lossSum: 0, batches: 0, images: 0, seconds: 0 });
-    await writeReport(
+    // Back to float32 layer outputs for the export (the masters are float32 already).
+    mixedPrecision?.detach();
+    await trainLoader.close();
+    await valLoader.close();
+    teacher?.model.dispose();
+
+    const report = await writeReport(
       run,
       config,
-      { backend: backend.name, data: data.description, params, macs, finished: epoch + 1 === config.epochs },
+      { backend: backend.name, data: data.description, params, macs, finished: !interrupted },
       stepsPerEpoch,
     );
+    let exported: TrainResult['exported'] = null;
+    if (!interrupted && config.export) exported = await exportModel(model, resnetConfig, run.exportDir);
+    if (trainLoader.skipped.length > 0)
+      write(`skipped ${trainLoader.skipped.length} unreadable training image(s)`);
+    return {
+      run: run.root,
+      interrupted,
+      epochs,
+      final,
+      checkpoint: run.checkpoint,
+      report,
+      exported,
+      backend,
+      model,
+    };
   }
-  // Back to float32 layer outputs for the export (the masters are float32 already).
-  mixedPrecision?.detach();
-  await trainLoader.close();
-  await valLoader.close();
-  teacher?.model.dispose();
-
-  const report = await writeReport(
-    run,
-    config,
-    { backend: backend.name, data: data.description, params, macs, finished: !interrupted },
-    stepsPerEpoch,
-  );
-  let exported: TrainResult['exported'] = null;
-  if (!interrupted && config.export) exported = await exportModel(model, resnetConfig, run.exportDir);
-  if (trainLoader.skipped.length > 0)
-    write(`skipped ${trainLoader.skipped.length} unreadable training image(s)`);
-  return {
-    run: run.root,
-    interrupted,
-    epochs,
-    final,
-    checkpoint: run.checkpoint,
-    report,
-    exported,
-    backend,
-    model,
-  };
 }

@@ -25,6 +25,7 @@ export function tinyConfig(runsDir: string, overrides: Partial<TrainConfig> = {}
     mixupOffEpochs: 1,
     backend: 'cpu',
     workers: 2,
+    replicas: 1,
     logEvery: 1,
     runsDir,
     runName: 'run',

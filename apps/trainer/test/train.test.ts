@@ -83,6 +83,38 @@ describe('resume', () => {
   }, 60_000);
 });
 
+describe('data-parallel replicas', () => {
+  it("trains in 2 worker threads; a run stopped mid-epoch and resumed ends with the straight run's weights", async () => {
+    const dir = tempDir('replicas');
+    const config = (runName: string) => tinyConfig(dir, { runName, replicas: 2 });
+    const lines: string[] = [];
+    const straight = await train(config('straight'), { write: (l) => lines.push(l), tty: false });
+    expect(lines.join('\n')).toMatch(/replicas: 2 worker threads on cpu, about 2 images each per step/);
+    const first = await train(config('split'), { ...quiet, stopAfterSteps: 2 });
+    expect(first.interrupted).toBe(true);
+    const saved = await readCheckpoint(first.checkpoint);
+    expect(saved.state).toMatchObject({ epoch: 0, batchInEpoch: 2, step: 2 });
+    // The checkpoint holds what the replicas learned: BN statistics and momentum buffers, not the start.
+    const movingMeans = saved.weights.filter((w) => /moving_mean/.test(w.name));
+    expect(movingMeans.length).toBeGreaterThan(5);
+    expect(movingMeans.some((w) => Array.from(w.data).some((v) => v !== 0))).toBe(true);
+    expect(JSON.stringify(saved.state.optimizer)).toMatch(/"iterations":2/);
+    const resumed = await train(config('split'), { ...quiet, resume: first.run });
+    const a = await finalWeights(straight.run);
+    const b = await finalWeights(resumed.run);
+    for (const [i, w] of a.entries())
+      expect(Buffer.from(b[i]!.buffer).equals(Buffer.from(w.buffer))).toBe(true);
+    expect(resumed.final!.top1).toBe(straight.final!.top1);
+    for (const r of [straight, first, resumed]) r.model.dispose();
+  }, 120_000);
+
+  it('refuses replicas with FP16 emulation', () => {
+    expect(() => tinyConfig(tempDir('replicas-fp16'), { replicas: 2, fp16: true })).toThrow(
+      /replicas = 2: must be 1 with fp16/,
+    );
+  });
+});
+
 describe('a two-step run with every trick on', () => {
   it('trains with mixup, smoothing, distillation, FP16 with accumulation, warmup+cosine, zero gamma, no bias decay; exports and evaluates', async () => {
     const dir = tempDir('tricks');

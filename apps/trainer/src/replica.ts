@@ -1,0 +1,65 @@
+import type { ReplicaBatch, ReplicaSpec } from '@bot/backend/replicas';
+import type { NesterovSGDState } from '@bot/optim';
+import * as tf from '@tensorflow/tfjs';
+import type { TrainConfig } from './config.js';
+import { resnet, resnetConfigOf } from './integrations/model.js';
+import { loadTeacher } from './teacher.js';
+import { buildOptimizer, trainingLoss } from './training-step-parts.js';
+
+/** What the trainer passes to every replica worker. */
+export interface TrainerReplicaOptions {
+  readonly config: TrainConfig;
+  readonly numClasses: number;
+  readonly inputChannels: number;
+  readonly stepsPerEpoch: number;
+}
+
+/** A replica's full state: every model weight (BN statistics included) in model order, and the optimizer's. */
+export interface TrainerReplicaState {
+  readonly weights: Float32Array[];
+  readonly optimizer: NesterovSGDState;
+}
+
+/**
+ * One data-parallel replica of a run (a worker thread of @bot/backend's replica pool): the same model,
+ * teacher, loss and optimizer as the single-process trainer, fed the main thread's (mixed) batch shards.
+ */
+export async function createReplica(options: TrainerReplicaOptions): Promise<ReplicaSpec> {
+  const { config, numClasses, inputChannels, stepsPerEpoch } = options;
+  const model = resnet(resnetConfigOf(config, numClasses, inputChannels));
+  const teacher = config.teacher
+    ? await loadTeacher(config, config.teacher, numClasses, inputChannels)
+    : null;
+  const optimizer = buildOptimizer(config, stepsPerEpoch);
+  return {
+    variables: model.trainableWeights.map((w) => w.read() as tf.Variable),
+    optimizer,
+    loss(batch: ReplicaBatch): tf.Scalar {
+      return tf.tidy(() => {
+        const n = batch.shape[0];
+        const x = tf.tensor4d(batch.images, batch.shape);
+        const targets = batch.targets
+          ? tf.tensor2d(batch.targets, [n, numClasses])
+          : (tf.oneHot(tf.tensor1d(batch.labels, 'int32'), numClasses).toFloat() as tf.Tensor2D);
+        const teacherLogits = teacher ? (teacher.model.predict(x) as tf.Tensor2D) : null;
+        const logits = model.apply(x, { training: true }) as tf.Tensor2D;
+        return trainingLoss(config, logits, targets, teacherLogits);
+      });
+    },
+    async getState(): Promise<TrainerReplicaState> {
+      return {
+        weights: model.weights.map((w) => (w.read().dataSync() as Float32Array).slice()),
+        optimizer: await optimizer.getState(),
+      };
+    },
+    setState(state: unknown): void {
+      const { weights, optimizer: optimizerState } = state as TrainerReplicaState;
+      model.weights.forEach((w, i) => {
+        tf.tidy(() => {
+          w.write(tf.tensor(weights[i] as Float32Array, w.shape as number[], 'float32'));
+        });
+      });
+      optimizer.setState(optimizerState);
+    },
+  };
+}
