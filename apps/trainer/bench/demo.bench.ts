@@ -1,78 +1,59 @@
 /**
  * The embedded demo, measured. `npm run bench -w @bot/trainer` runs the whole `demo` preset (as `npm start`
  * does) and records wall time and test accuracy against the issue's budget (10 minutes, 91% top-1);
- * `-- --quick` instead times training steps of the demo's model on the wasm backend (with @bot/backend's
- * kernels), median of 3 runs. Results go to bench-results/demo.json and demo-quick.json.
+ * `-- --quick` instead times 6 training steps of the demo run (data, mixup and steps, on the backend
+ * `auto` picks) with 1 and with 2 data-parallel replicas, median of 3 runs each. Results go to bench-results/demo.json and demo-quick.json.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { selectBackend } from '@bot/backend';
-import { crossEntropy } from '@bot/losses';
-import { NesterovSGD } from '@bot/optim';
-import { resnet } from '@bot/resnet-variants';
-import * as tf from '@tensorflow/tfjs';
 import { resolveConfig } from '../src/resolve.js';
 import { train } from '../src/train.js';
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-async function imagesPerSecond(backend: 'wasm' | 'cpu', steps: number, batch: number): Promise<number> {
-  await selectBackend({ prefer: backend });
+/** Training images/s of the demo run itself (data, mixup, steps) over `steps` steps, with `replicas`. */
+async function demoImagesPerSecond(replicas: number, steps: number): Promise<number> {
   const demo = resolveConfig({});
-  const model = resnet({
-    depth: demo.depth,
-    variant: demo.variant,
-    numClasses: 10,
-    inputSize: 28,
-    inputChannels: 1,
-    stem: demo.stem,
-    width: demo.width,
-    zeroGamma: true,
-    init: demo.init,
-    seed: 1,
+  const config = resolveConfig({
+    replicas,
+    epochs: 1,
+    warmupEpochs: 0,
+    mixupOffEpochs: 0,
+    trainLimit: steps * demo.batchSize,
+    valLimit: 256,
+    export: false,
+    runsDir: join(tmpdir(), 'bot-trainer-bench'),
+    runName: `quick-r${replicas}-${Date.now()}`,
   });
-  const optimizer = new NesterovSGD({ learningRate: 0.1, weightDecay: 5e-5 });
-  const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
-  const x = tf.randomNormal([batch, 28, 28, 1], 0, 1, 'float32', 1);
-  const y = tf.tensor2d(
-    Float32Array.from({ length: batch * 10 }, (_, i) => (i % 10 === Math.floor(i / 10) % 10 ? 1 : 0)),
-    [batch, 10],
-  );
-  const step = () => {
-    const { value, grads } = tf.variableGrads(
-      () => crossEntropy(model.apply(x, { training: true }) as tf.Tensor2D, y, { labelSmoothing: 0.1 }),
-      variables,
-    );
-    optimizer.applyGradients(grads);
-    value.dataSync();
-    tf.dispose([value, ...Object.values(grads)]);
-  };
-  step(); // warm-up: kernel compilation, buffer allocation
-  const start = performance.now();
-  for (let i = 0; i < steps; i++) step();
-  const seconds = (performance.now() - start) / 1000;
-  tf.dispose([x, y]);
-  model.dispose();
-  optimizer.dispose();
-  return (steps * batch) / seconds;
+  const result = await train(config, { tty: false, write: () => undefined });
+  result.model.dispose();
+  return result.epochs[0]!.imagesPerSecond;
 }
 
 async function quick(): Promise<Record<string, unknown>> {
-  const batch = resolveConfig({}).batchSize;
-  const wasm: number[] = [];
-  for (let run = 0; run < 3; run++) {
-    wasm.push(await imagesPerSecond('wasm', 5, batch));
-    console.log(`run ${run + 1}: ${wasm.at(-1)!.toFixed(1)} img/s`);
+  const demo = resolveConfig({});
+  const steps = 6;
+  const rows: { replicas: number; imagesPerSecond: number[]; median: number }[] = [];
+  for (const replicas of [1, 2]) {
+    const runs: number[] = [];
+    for (let run = 0; run < 3; run++) {
+      runs.push(await demoImagesPerSecond(replicas, steps));
+      console.log(`replicas ${replicas}, run ${run + 1}: ${runs.at(-1)!.toFixed(1)} img/s`);
+    }
+    rows.push({ replicas, imagesPerSecond: runs, median: median(runs) });
   }
-  const demoImages = 60_000 * resolveConfig({}).epochs;
-  const result = { mode: 'quick', batch, imagesPerSecond: wasm, median: median(wasm) };
-  console.log('| backend | training images/s (median of 3) | demo training time at that rate |');
-  console.log('|---|---|---|');
+  const demoImages = 60_000 * demo.epochs;
   console.log(
-    `| wasm + @bot/backend kernels | ${result.median.toFixed(1)} | ${(demoImages / result.median / 60).toFixed(1)} min |`,
+    `| replicas | training images/s (median of 3 runs of ${steps} steps) | vs 1 | demo training time at that rate |`,
   );
-  return result;
+  console.log('|---|---|---|---|');
+  for (const r of rows) {
+    console.log(
+      `| ${r.replicas} | ${r.median.toFixed(1)} | ${(r.median / rows[0]!.median).toFixed(2)}x | ${(demoImages / r.median / 60).toFixed(1)} min |`,
+    );
+  }
+  return { mode: 'quick', batch: demo.batchSize, steps, rows };
 }
 
 async function full(): Promise<Record<string, unknown>> {
