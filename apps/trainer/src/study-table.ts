@@ -221,8 +221,14 @@ export function top1BarChart(table: StudyTable, width = 640, height = 360): stri
           `<circle cx="${cx + dx}" cy="${y(100 * run.top1)}" r="3" fill="#222" fill-opacity="0.6"/>`,
         );
       });
+      // Above the whisker and every dot, so the figure stays readable.
+      const highest = Math.min(
+        top,
+        ...r.runs.map((run) => y(100 * run.top1) - 3),
+        Number.isFinite(r.top1.std) ? y(100 * (r.top1.mean + r.top1.std)) : top,
+      );
       parts.push(
-        `<text x="${cx}" y="${top - 6}" text-anchor="middle" font-size="11">${pct(r.top1.mean)}</text>`,
+        `<text x="${cx}" y="${highest - 6}" text-anchor="middle" font-size="11">${pct(r.top1.mean)}</text>`,
       );
     }
     parts.push(
