@@ -92,14 +92,17 @@ export const STUDIES: readonly Study[] = [
       epochFactor: 4 / 120,
       batchFactor: 1 / 4,
       description:
-        'Fashion-MNIST (4,000 training images, 5,000 test images, both spread evenly over the sets), ResNet-18-D at width 0.125 with the stride-1 stem, 4 epochs (7 with mixup, as 120 -> 200), batch 256, FP16 emulation off; the teacher is a ResNet-18-D at width 0.25 trained by the study',
+        'Fashion-MNIST (4,000 training images, 5,000 test images, both spread evenly over the sets), ResNet-18-D at width 0.125 with the stride-1 stem, 4 epochs (7 with mixup, as 120 -> 200), batch 256, FP16 emulation off; the teacher is the same ResNet-18-D trained by the study for 12 epochs (cosine, label smoothing)',
       patch: { ...fashionScale, fp16: false },
     },
     arms: [
       {
+        // The paper's teacher is a bigger ResNet-152-D. Here a teacher of the students' size trained 3x as
+        // long is the stronger one: a first teacher twice as wide, trained as long as the students, was
+        // weaker than them (74.40% against 75.50% for +label-smoothing, seed 0).
         label: 'teacher',
         preset: '+label-smoothing',
-        patch: { width: 0.25 },
+        patch: { epochs: 12 },
         paperTop1: null,
         role: 'teacher',
       },
