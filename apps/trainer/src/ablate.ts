@@ -11,7 +11,13 @@ import { findPreset } from './presets.js';
 import { resolveConfig } from './resolve.js';
 import { type EpochRecord, RunFolder } from './run-folder.js';
 import { findStudy, runNameOf, STUDIES, type Study, type StudyArm, scalePreset } from './studies.js';
-import { type RunResult, type StudyTable, studyTable, writeStudyResults } from './study-table.js';
+import {
+  overridesText,
+  type RunResult,
+  type StudyTable,
+  studyTable,
+  writeStudyResults,
+} from './study-table.js';
 
 export interface AblateOptions {
   readonly study: string;
@@ -246,6 +252,7 @@ export async function ablate(options: AblateOptions): Promise<AblateResult> {
     `study ${study.name}: ${runs.length} runs (${rows} rows x ${options.seeds.length} seeds${teacher}), ${done.size} already done, ${options.jobs} at a time; folder ${folder}`,
   );
   write(`scale: ${study.scale.description}`);
+  if (Object.keys(runOverrides).length > 0) write(`changed for every run: ${overridesText(runOverrides)}`);
 
   const finishedSeconds: number[] = [];
   const running = new Map<string, Promise<void>>();
@@ -326,6 +333,7 @@ export async function ablate(options: AblateOptions): Promise<AblateResult> {
     study,
     options.seeds,
     runs.map((run) => ({ run, result: resultOf(run, folder, wall), shape: shapes.get(run.config.data)! })),
+    runOverrides,
   );
   await writeStudyResults(folder, study, table);
   write(

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { writeFileAtomic } from './atomic-write.js';
-import type { TrainConfig } from './config.js';
+import type { ConfigPatch, TrainConfig } from './config.js';
 import { profile, resnetConfigOf } from './integrations/model.js';
 import { svgLineChart } from './integrations/schedule.js';
 import type { Study } from './studies.js';
@@ -55,6 +55,8 @@ export interface StudyTable {
   readonly paperSource: string;
   readonly scale: string;
   readonly seeds: readonly number[];
+  /** Config fields given on the command line for every run, on top of the study's scale. */
+  readonly overrides: ConfigPatch;
   readonly rows: readonly StudyRow[];
   /** The teacher the distilling rows learned from, when the study trains one. */
   readonly teacher: { label: string; result: RunResult | null; macs: number; params: number } | null;
@@ -91,6 +93,7 @@ export function studyTable(
   study: Study,
   seeds: readonly number[],
   entries: readonly TableEntry[],
+  overrides: ConfigPatch = {},
 ): StudyTable {
   const costOf = (entry: TableEntry) =>
     profile(resnetConfigOf(entry.run.config, entry.shape.numClasses, entry.shape.inputChannels));
@@ -131,6 +134,7 @@ export function studyTable(
     paperSource: study.paperSource,
     scale: study.scale.description,
     seeds,
+    overrides,
     rows,
     teacher,
     complete: rows.every((r) => r.missingSeeds.length === 0) && (teacher === null || teacher.result !== null),
@@ -269,9 +273,17 @@ export function top1Curves(table: StudyTable): string {
   });
 }
 
+/** Command-line changes to a study, as `field=value` pairs. */
+export function overridesText(overrides: ConfigPatch): string {
+  return Object.entries(overrides)
+    .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+    .join(', ');
+}
+
 /** results.json, results.md, top1.svg/png and curves.svg/png in the study folder. */
 export async function writeStudyResults(folder: string, study: Study, table: StudyTable): Promise<void> {
-  const header = `# ${study.name}: ${study.summary}\n\nScale: ${table.scale}.\nSeeds: ${table.seeds.join(', ')}. Paper: ${table.paperSource}.${table.complete ? '' : ' **Incomplete: some runs have not finished.**'}\n\n`;
+  const flags = overridesText(table.overrides);
+  const header = `# ${study.name}: ${study.summary}\n\nScale: ${table.scale}.${flags ? `\nChanged for every run: ${flags}.` : ''}\nSeeds: ${table.seeds.join(', ')}. Paper: ${table.paperSource}.${table.complete ? '' : ' **Incomplete: some runs have not finished.**'}\n\n`;
   await writeFileAtomic(join(folder, 'results.md'), `${header}${studyMarkdown(table)}`);
   await writeFileAtomic(join(folder, 'results.json'), `${JSON.stringify(table, null, 2)}\n`);
   const charts = { top1: top1BarChart(table), curves: top1Curves(table) };
