@@ -186,6 +186,9 @@ describe('bot-train ablate', () => {
     expect(readFileSync(join(folder, 'results.md'), 'utf8')).toMatch(
       /\| \+mixup \| .* \(vs \+label-smoothing\)/,
     );
+    expect(readFileSync(join(folder, 'results.md'), 'utf8')).toMatch(
+      /Changed for every run: data="synthetic", .*width=0\.0625/,
+    );
 
     // The same study again, stopped with Ctrl-C after its third run started, then resumed with 1 job.
     const args = [
