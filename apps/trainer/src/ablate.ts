@@ -259,23 +259,15 @@ export async function ablate(options: AblateOptions): Promise<AblateResult> {
   let interrupted = false;
   let started = done.size;
 
-  const launch = (run: PlannedRun): Promise<void> => {
+  const launch = async (run: PlannedRun): Promise<void> => {
     const runDir = join(folder, run.name);
     const log = join(folder, 'logs', `${run.name}.log`);
-    let args: string[];
-    if (existsSync(join(runDir, 'checkpoints', 'last.ckpt'))) {
-      args = ['--resume', runDir];
-    } else {
-      // Started but killed before its first checkpoint: nothing in it is worth keeping.
-      if (existsSync(runDir)) rmSync(runDir, { recursive: true, force: true });
-      const configFile = join(folder, 'configs', `${run.name}.json`);
-      appendFileSync(log, '');
-      args = ['--config', configFile];
-      return writeFileAtomic(configFile, `${JSON.stringify(run.config, null, 2)}\n`).then(() =>
-        execute(run, args, log),
-      );
-    }
-    return execute(run, args, log);
+    if (existsSync(join(runDir, 'checkpoints', 'last.ckpt'))) return execute(run, ['--resume', runDir], log);
+    // Started but killed before its first checkpoint: nothing in it is worth keeping.
+    if (existsSync(runDir)) rmSync(runDir, { recursive: true, force: true });
+    const configFile = join(folder, 'configs', `${run.name}.json`);
+    await writeFileAtomic(configFile, `${JSON.stringify(run.config, null, 2)}\n`);
+    return execute(run, ['--config', configFile], log);
   };
 
   const execute = async (run: PlannedRun, args: string[], log: string): Promise<void> => {
