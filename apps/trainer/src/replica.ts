@@ -14,10 +14,42 @@ export interface TrainerReplicaOptions {
   readonly stepsPerEpoch: number;
 }
 
-/** A replica's full state: every model weight (BN statistics included) in model order, and the optimizer's. */
+/**
+ * A replica's full state: every model weight (BN statistics included) in model order with its name, and
+ * the optimizer's. Names are only matched by position: a process that built a model before gets suffixed
+ * names ('conv1.0/kernel_1') where a fresh worker does not.
+ */
 export interface TrainerReplicaState {
+  readonly names: string[];
   readonly weights: Float32Array[];
   readonly optimizer: NesterovSGDState;
+}
+
+/** Writes a state into a model and its optimizer, renaming the optimizer's buffers by weight position. */
+export function applyReplicaState(
+  state: TrainerReplicaState,
+  model: { weights: { name: string; shape: readonly (number | null)[]; write(value: tf.Tensor): void }[] },
+  optimizer: { setState(state: NesterovSGDState, options?: { mapName?: (name: string) => string }): void },
+): void {
+  const rename = new Map(state.names.map((name, i) => [name, model.weights[i]?.name ?? name]));
+  model.weights.forEach((w, i) => {
+    tf.tidy(() => {
+      w.write(tf.tensor(state.weights[i] as Float32Array, w.shape as number[], 'float32'));
+    });
+  });
+  optimizer.setState(state.optimizer, { mapName: (name) => rename.get(name) ?? name });
+}
+
+/** A model's and its optimizer's state, for a replica or from the main thread. */
+export async function replicaStateOf(
+  model: { weights: { name: string; read(): tf.Tensor }[] },
+  optimizer: { getState(): Promise<NesterovSGDState> },
+): Promise<TrainerReplicaState> {
+  return {
+    names: model.weights.map((w) => w.name),
+    weights: model.weights.map((w) => (w.read().dataSync() as Float32Array).slice()),
+    optimizer: await optimizer.getState(),
+  };
 }
 
 /**
@@ -46,20 +78,7 @@ export async function createReplica(options: TrainerReplicaOptions): Promise<Rep
         return trainingLoss(config, logits, targets, teacherLogits);
       });
     },
-    async getState(): Promise<TrainerReplicaState> {
-      return {
-        weights: model.weights.map((w) => (w.read().dataSync() as Float32Array).slice()),
-        optimizer: await optimizer.getState(),
-      };
-    },
-    setState(state: unknown): void {
-      const { weights, optimizer: optimizerState } = state as TrainerReplicaState;
-      model.weights.forEach((w, i) => {
-        tf.tidy(() => {
-          w.write(tf.tensor(weights[i] as Float32Array, w.shape as number[], 'float32'));
-        });
-      });
-      optimizer.setState(optimizerState);
-    },
+    getState: () => replicaStateOf(model, optimizer),
+    setState: (state: unknown) => applyReplicaState(state as TrainerReplicaState, model, optimizer),
   };
 }

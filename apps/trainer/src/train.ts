@@ -25,7 +25,12 @@ import { type Batch, DataLoader, mixup as mixupBatch, openData } from './integra
 import { profile, resnet, resnetConfigOf } from './integrations/model.js';
 import { buildSchedule } from './integrations/schedule.js';
 import { createProgress } from './progress.js';
-import type { TrainerReplicaOptions, TrainerReplicaState } from './replica.js';
+import {
+  applyReplicaState,
+  replicaStateOf,
+  type TrainerReplicaOptions,
+  type TrainerReplicaState,
+} from './replica.js';
 import { writeReport } from './report.js';
 import { type EpochRecord, RunFolder } from './run-folder.js';
 import { loadTeacher } from './teacher.js';
@@ -189,20 +194,9 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
   // Data parallelism over worker threads, one wasm instance (one core) each: every replica trains on a
   // contiguous shard of each batch, and the main thread keeps the data, mixup, evaluation and checkpoints.
   let pool: ReplicaPool | null = null;
-  const mainState = async (): Promise<TrainerReplicaState> => ({
-    weights: model.weights.map((w) => (w.read().dataSync() as Float32Array).slice()),
-    optimizer: await optimizer.getState(),
-  });
   /** Copies replica 0's weights (BN statistics included) and optimizer state into the main model. */
   const syncFromReplicas = async () => {
-    if (!pool) return;
-    const state = (await pool.getState()) as TrainerReplicaState;
-    model.weights.forEach((w, i) => {
-      tf.tidy(() => {
-        w.write(tf.tensor(state.weights[i] as Float32Array, w.shape as number[], 'float32'));
-      });
-    });
-    optimizer.setState(state.optimizer);
+    if (pool) applyReplicaState((await pool.getState()) as TrainerReplicaState, model, optimizer);
   };
   if (config.replicas > 1) {
     if (backend.name === 'tensorflow' || backend.name === 'tensorflow-gpu') {
@@ -216,7 +210,7 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
         microBatch: micro,
         options: replicaOptions,
       });
-      await pool.setState(await mainState());
+      await pool.setState(await replicaStateOf(model, optimizer));
       write(
         `replicas: ${config.replicas} worker threads on ${pool.backend}, about ${Math.round(config.batchSize / config.replicas)} images each per step`,
       );
