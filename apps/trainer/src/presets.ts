@@ -104,6 +104,8 @@ const demo: TrainConfig = {
   warmupEpochs: 0.3,
   mixupOffEpochs: 1,
   fp16: false,
+  // One wasm instance per core of a 2-core machine (the main thread loads data and evaluates).
+  replicas: 2,
   logEvery: 25,
 };
 
