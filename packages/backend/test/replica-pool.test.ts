@@ -76,8 +76,9 @@ describe('createReplicaPool', () => {
     // Mixup-like rows: each image's target mixes its label with the next image's.
     const targets = new Float32Array(5 * 3);
     batch.labels.forEach((label, i) => {
-      targets[i * 3 + label] += 0.7;
-      targets[i * 3 + (batch.labels[(i + 1) % 5] as number)] += 0.3;
+      const next = batch.labels[(i + 1) % 5] as number;
+      targets[i * 3 + label] = (targets[i * 3 + label] as number) + 0.7;
+      targets[i * 3 + next] = (targets[i * 3 + next] as number) + 0.3;
     });
     const a = await single.step({ ...batch, targets });
     const b = await pair.step({ ...batch, targets });
