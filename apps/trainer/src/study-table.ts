@@ -235,8 +235,8 @@ export function top1BarChart(table: StudyTable, width = 640, height = 360): stri
         `<text x="${cx}" y="${highest - 6}" text-anchor="middle" font-size="11">${pct(r.top1.mean)}</text>`,
       );
     }
-    // Long labels shrink to fit their slot (about 0.6 em per character).
-    const labelSize = Math.min(11, (0.95 * slot) / (0.6 * r.label.length)).toFixed(1);
+    // Long labels shrink to fit their slot (about 0.5 em per character), down to 8 px.
+    const labelSize = Math.max(8, Math.min(11, (0.95 * slot) / (0.5 * r.label.length))).toFixed(1);
     parts.push(
       `<text x="${cx}" y="${height - margin.bottom + 18}" text-anchor="middle" font-size="${labelSize}">${r.label.replace(/&/g, '&amp;').replace(/</g, '&lt;')}</text>`,
     );
