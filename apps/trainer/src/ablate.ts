@@ -119,11 +119,11 @@ function finalEpoch(run: PlannedRun, folder: string): EpochRecord | undefined {
 
 /** The results a finished run left in its folder (metrics.jsonl) and in the study's timing log. */
 function resultOf(run: PlannedRun, folder: string, wall: Map<string, number>): RunResult | null {
-  const last = finalEpoch(run, folder);
-  if (!last) return null;
   const epochs = new RunFolder(join(folder, run.name))
     .readMetrics()
     .filter((r): r is EpochRecord => r.type === 'epoch');
+  const last = epochs.find((e) => e.epoch === run.config.epochs);
+  if (!last) return null;
   const trainSeconds = epochs.reduce((s, e) => s + e.seconds, 0);
   const images = epochs.reduce((s, e) => s + e.imagesPerSecond * e.seconds, 0);
   return {

@@ -3,6 +3,7 @@ import type { NesterovSGDState } from '@bot/optim';
 import * as tf from '@tensorflow/tfjs';
 import type { TrainConfig } from './config.js';
 import { resnet, resnetConfigOf } from './integrations/model.js';
+import { buildSchedule } from './integrations/schedule.js';
 import { loadTeacher } from './teacher.js';
 import { buildOptimizer, trainingLoss } from './training-step-parts.js';
 
@@ -62,7 +63,7 @@ export async function createReplica(options: TrainerReplicaOptions): Promise<Rep
   const teacher = config.teacher
     ? await loadTeacher(config, config.teacher, numClasses, inputChannels)
     : null;
-  const optimizer = buildOptimizer(config, stepsPerEpoch);
+  const optimizer = buildOptimizer(config, buildSchedule(config, stepsPerEpoch));
   return {
     variables: model.trainableWeights.map((w) => w.read() as tf.Variable),
     optimizer,
@@ -72,7 +73,7 @@ export async function createReplica(options: TrainerReplicaOptions): Promise<Rep
         const x = tf.tensor4d(batch.images, batch.shape);
         const targets = batch.targets
           ? tf.tensor2d(batch.targets, [n, numClasses])
-          : (tf.oneHot(tf.tensor1d(batch.labels, 'int32'), numClasses).toFloat() as tf.Tensor2D);
+          : tf.tensor1d(batch.labels, 'int32');
         const teacherLogits = teacher ? (teacher.model.predict(x) as tf.Tensor2D) : null;
         const logits = model.apply(x, { training: true }) as tf.Tensor2D;
         return trainingLoss(config, logits, targets, teacherLogits);

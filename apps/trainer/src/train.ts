@@ -154,7 +154,7 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
   if (teacher) write(`teacher: ${teacher.description}`);
 
   const schedule = buildSchedule(config, stepsPerEpoch);
-  const optimizer = buildOptimizer(config, stepsPerEpoch);
+  const optimizer = buildOptimizer(config, schedule);
   const scaler = config.fp16 ? new DynamicLossScaler({ initScale: config.initLossScale }) : null;
   // The only sequential random stream of the trainer (mixup's lambda); data randomness is keyed per sample.
   let rng = Rng.from(`${config.seed}:mixup`);
@@ -313,13 +313,8 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
     return lossValue;
   };
 
+  // The worker threads must stop however the run ends, or they keep the process alive.
   try {
-    return await trainEpochs();
-  } finally {
-    await pool?.close();
-  }
-
-  async function trainEpochs(): Promise<TrainResult> {
     const progress = createProgress(tty, config.logEvery, write);
     const epochs: EpochRecord[] = [];
     let interrupted = false;
@@ -455,5 +450,7 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
       backend,
       model,
     };
+  } finally {
+    await pool?.close();
   }
 }
