@@ -96,13 +96,14 @@ const demo: TrainConfig = {
   width: 0.125,
   stem: 'cifar',
   inputSize: 28,
-  epochs: 2,
+  epochs: 3,
   batchSize: 256,
   accumulate: 1,
   lr: 0.4,
   weightDecay: 5e-5,
   warmupEpochs: 0.3,
-  mixupOffEpochs: 1,
+  // Mixup in the first epoch only: at 3 epochs, mixup on for 2 reached 91.29%, on for 1 reached 91.75%.
+  mixupOffEpochs: 2,
   fp16: false,
   // One wasm instance per core of a 2-core machine (the main thread loads data and evaluates).
   replicas: 2,

@@ -1,3 +1,4 @@
+import { BatchNorm } from '@bot/resnet-variants';
 import * as tf from '@tensorflow/tfjs';
 
 /**
@@ -42,15 +43,18 @@ export function resnet50d(
     convs.push({ name, macs: (h as number) * (w as number) * (cout as number) * cin * kernel * kernel });
     return y;
   };
-  const bn = (x: tf.SymbolicTensor, zeroGamma = false): tf.SymbolicTensor =>
-    tf.layers
-      .batchNormalization({
-        axis: -1,
-        epsilon: 1e-5,
-        momentum: 0.9,
-        ...(zeroGamma ? { gammaInitializer: 'zeros' } : {}),
-      })
-      .apply(x) as tf.SymbolicTensor;
+  // @bot/resnet-variants' BatchNorm (the fused training gradient), or with BENCH_STOCK_BN=1 tfjs-layers' own.
+  const bn = (x: tf.SymbolicTensor, zeroGamma = false): tf.SymbolicTensor => {
+    const args = {
+      axis: -1,
+      epsilon: 1e-5,
+      momentum: 0.9,
+      ...(zeroGamma ? { gammaInitializer: 'zeros' as const } : {}),
+    };
+    const layer =
+      process.env.BENCH_STOCK_BN === '1' ? tf.layers.batchNormalization(args) : new BatchNorm(args);
+    return layer.apply(x) as tf.SymbolicTensor;
+  };
   const relu = (x: tf.SymbolicTensor): tf.SymbolicTensor => tf.layers.reLU().apply(x) as tf.SymbolicTensor;
 
   let x = relu(bn(conv(input, 32, 3, 2)));

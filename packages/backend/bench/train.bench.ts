@@ -16,7 +16,7 @@ import { makeTrainStep, randomBatch } from './train-step.js';
 const env = process.env;
 const batch = Number(env.BENCH_BATCH ?? 8);
 const replicas = Number(env.BENCH_REPLICAS ?? 2);
-const microBatch = Number(env.BENCH_MICRO_BATCH ?? 2);
+const microBatch = Number(env.BENCH_MICRO_BATCH ?? 4);
 // One process (one core) is timed at this batch, which fits its wasm heap.
 const singleBatch = Number(env.BENCH_SINGLE_BATCH ?? microBatch);
 const size = Number(env.BENCH_SIZE ?? 224);

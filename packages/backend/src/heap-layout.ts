@@ -174,3 +174,45 @@ export function im2colChannelsFirst(
   }
   return out;
 }
+
+/**
+ * x [N, H, W, C] -> [C, rows, cols, N], keeping only the first `rows` rows and `cols` columns: the
+ * batch becomes the channel axis, so that a convolution over it contracts over the batch.
+ */
+export function batchToChannels(scope: KernelScope, x: TensorInfo, rows: number, cols: number): TensorInfo {
+  const [n, h, w, c] = x.shape as [number, number, number, number];
+  const out = scope.adopt(scope.backend.makeOutput([c, rows, cols, n], 'float32'));
+  const src = scope.backend.typedArrayFromHeap(x);
+  const dst = scope.backend.typedArrayFromHeap(out);
+  const plane = rows * cols * n;
+  for (let b = 0; b < n; b++) {
+    for (let ih = 0; ih < rows; ih++) {
+      for (let iw = 0; iw < cols; iw++) {
+        let s = ((b * h + ih) * w + iw) * c;
+        for (let ch = 0, d = (ih * cols + iw) * n + b; ch < c; ch++, d += plane) dst[d] = src[s++] as number;
+      }
+    }
+  }
+  return out;
+}
+
+/** dy [N, H, W, C] -> [H, W, N, C]: each position's channel vectors, batch after the spatial axes. */
+export function batchInsideSpatial(scope: KernelScope, dy: TensorInfo): TensorInfo {
+  const [n, h, w, c] = dy.shape as [number, number, number, number];
+  const out = scope.adopt(scope.backend.makeOutput([h, w, n, c], 'float32'));
+  const src = scope.backend.typedArrayFromHeap(dy);
+  const dst = scope.backend.typedArrayFromHeap(out);
+  const positions = h * w;
+  for (let b = 0; b < n; b++) {
+    for (let p = 0; p < positions; p++) {
+      const s = (b * positions + p) * c;
+      const d = (p * n + b) * c;
+      if (c >= 16) {
+        dst.set(src.subarray(s, s + c), d);
+      } else {
+        for (let ch = 0; ch < c; ch++) dst[d + ch] = src[s + ch] as number;
+      }
+    }
+  }
+  return out;
+}

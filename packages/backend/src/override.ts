@@ -11,12 +11,20 @@ export interface KernelArgs {
 /**
  * A wasm kernel that handles the cases `fast` knows (returning its output) and hands the rest
  * (returning null) to the stock kernel it replaces, looked up when the override is registered.
+ * `fast` may also call the stock kernel itself, on inputs it prepared.
  */
 export function overrideKernel(
   kernelName: string,
-  fast: (args: KernelArgs) => TensorInfo | null,
+  fast: (args: KernelArgs, stock: (args: KernelArgs) => TensorInfo) => TensorInfo | null,
 ): KernelConfig & { bindStock(stock: KernelConfig | undefined): void } {
   let stock: KernelConfig | undefined;
+  const runStock = (args: KernelArgs): TensorInfo => {
+    const fallback = stock ?? getKernel(kernelName, 'wasm');
+    if (fallback === undefined || fallback.kernelFunc === undefined) {
+      throw new Error(`No stock wasm kernel '${kernelName}' to handle this case`);
+    }
+    return fallback.kernelFunc(args as never) as TensorInfo;
+  };
   return {
     kernelName,
     backendName: 'wasm',
@@ -27,14 +35,6 @@ export function overrideKernel(
     setupFunc: (backend: Parameters<NonNullable<KernelConfig['setupFunc']>>[0]) => {
       stock?.setupFunc?.(backend);
     },
-    kernelFunc: ((args: KernelArgs) => {
-      const out = fast(args);
-      if (out !== null) return out;
-      const fallback = stock ?? getKernel(kernelName, 'wasm');
-      if (fallback === undefined || fallback.kernelFunc === undefined) {
-        throw new Error(`No stock wasm kernel '${kernelName}' to handle this case`);
-      }
-      return fallback.kernelFunc(args as never);
-    }) as unknown as KernelFunc,
+    kernelFunc: ((args: KernelArgs) => fast(args, runStock) ?? runStock(args)) as unknown as KernelFunc,
   };
 }

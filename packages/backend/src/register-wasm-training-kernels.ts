@@ -5,10 +5,19 @@ import {
   registerKernel,
   unregisterKernel,
 } from '@tensorflow/tfjs-core';
+import { fusedBatchNormConfig } from './batch-norm-inference.js';
+import {
+  addConfig,
+  multiplyConfig,
+  realDivConfig,
+  squaredDifferenceConfig,
+  subConfig,
+} from './channel-broadcast.js';
 import { conv2DBackpropFilterConfig } from './conv2d-backprop-filter.js';
 import { conv2DBackpropInputConfig } from './conv2d-backprop-input.js';
 import { identityConfig } from './identity.js';
 import { meanConfig, sumConfig } from './leading-axes-reduce.js';
+import { avgPoolGradConfig, maxPoolGradConfig } from './pool-gradients.js';
 import { tileConfig } from './tile.js';
 
 /** The kernels this package registers on the wasm backend, replacing stock ones of the same name. */
@@ -19,6 +28,14 @@ export const wasmTrainingKernels: readonly KernelConfig[] = [
   sumConfig,
   meanConfig,
   identityConfig,
+  multiplyConfig,
+  addConfig,
+  subConfig,
+  realDivConfig,
+  squaredDifferenceConfig,
+  fusedBatchNormConfig,
+  maxPoolGradConfig,
+  avgPoolGradConfig,
 ];
 
 /**

@@ -92,6 +92,7 @@ async function handle(message: ToWorker) {
       const [n, h, w, c] = batch.shape;
       const perImage = h * w * c;
       let loss = 0;
+      const accumulated: (tf.Tensor | undefined)[] = spec.variables.map(() => undefined);
       for (let first = 0; first < n; first += microBatch) {
         const size = Math.min(microBatch, n - first);
         const weight = size / n;
@@ -112,43 +113,50 @@ async function handle(message: ToWorker) {
                     }),
               };
         const { value, grads } = tf.variableGrads(() => spec.loss(part), spec.variables);
+        // Accumulated on the backend (a JavaScript loop over the shared buffer ran at ~15 ns per value).
         for (const [i, v] of spec.variables.entries()) {
-          const entry = layout[i] as VariableLayout;
           const grad = grads[v.name];
-          const target = region.subarray(entry.offset, entry.offset + entry.size);
-          if (first === 0) target.fill(0);
           if (grad === undefined) continue;
-          const values = grad.dataSync() as Float32Array;
-          if (size === n) {
-            target.set(values);
-            continue;
-          }
-          for (let k = 0; k < values.length; k++) {
-            target[k] = (target[k] as number) + weight * (values[k] as number);
-          }
+          const previous = accumulated[i];
+          accumulated[i] =
+            size === n
+              ? grad
+              : tf.tidy(() => {
+                  const scaled = tf.mul(grad, weight);
+                  return previous === undefined ? scaled : tf.add(previous, scaled);
+                });
+          previous?.dispose();
+          if (accumulated[i] !== grad) grad.dispose();
         }
         loss += weight * ((value.dataSync() as Float32Array)[0] as number);
-        tf.dispose([value, ...Object.values(grads)]);
+        value.dispose();
+      }
+      for (const [i, entry] of layout.entries()) {
+        const target = region.subarray(entry.offset, entry.offset + entry.size);
+        const sum = accumulated[i];
+        if (sum === undefined) target.fill(0);
+        else target.set(sum.dataSync() as Float32Array);
+        sum?.dispose();
       }
       send({ type: 'grads', loss, ms: performance.now() - start });
       return;
     }
     case 'apply': {
       // Every replica sums in the same order, so all of them apply bit-identical gradients.
-      const averaged = new Float32Array(total);
-      for (let r = 0; r < replicas; r++) {
-        const share = message.shares[r] as number;
-        if (share === 0) continue;
-        const region = shared.subarray(r * total, (r + 1) * total);
-        for (let i = 0; i < total; i++) averaged[i] = (averaged[i] as number) + share * (region[i] as number);
-      }
       const named: tf.NamedTensorMap = {};
       for (const entry of layout) {
-        named[entry.name] = tf.tensor(
-          averaged.subarray(entry.offset, entry.offset + entry.size),
-          entry.shape,
-          'float32',
-        );
+        named[entry.name] = tf.tidy(() => {
+          let sum: tf.Tensor | null = null;
+          for (let r = 0; r < replicas; r++) {
+            const share = message.shares[r] as number;
+            if (share === 0) continue;
+            const from = r * total + entry.offset;
+            const part = tf.tensor(shared.subarray(from, from + entry.size), entry.shape, 'float32');
+            const weighted = share === 1 ? part : tf.mul(part, share);
+            sum = sum === null ? weighted : tf.add(sum, weighted);
+          }
+          return sum ?? tf.zeros(entry.shape);
+        });
       }
       spec.optimizer.applyGradients(named);
       tf.dispose(Object.values(named));

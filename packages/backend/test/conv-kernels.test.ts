@@ -90,6 +90,17 @@ const cases: Case[] = [
   { n: 2, h: 40, w: 36, cin: 3, cout: 4, kh: 3, kw: 3, stride: [1, 1], pad: 'same' },
   { n: 1, h: 41, w: 40, cin: 2, cout: 3, kh: 3, kw: 3, stride: [2, 2], pad: 'same' },
   { n: 3, h: 30, w: 31, cin: 2, cout: 2, kh: 7, kw: 7, stride: [1, 1], pad: 'same' },
+  // 1x1 stride 1 with Cin * Cout >= 4096: dX is one matmul with the transposed filter.
+  { n: 2, h: 5, w: 6, cin: 64, cout: 72, kh: 1, kw: 1, stride: [1, 1], pad: 'same' },
+  { n: 1, h: 3, w: 4, cin: 96, cout: 48, kh: 1, kw: 1, stride: [1, 1], pad: 'valid' },
+  // Batch >= 32 at stride 1: dW is one forward convolution that contracts over the batch.
+  { n: 32, h: 7, w: 6, cin: 3, cout: 5, kh: 3, kw: 3, stride: [1, 1], pad: 'same' },
+  { n: 33, h: 6, w: 7, cin: 4, cout: 2, kh: 3, kw: 3, stride: [1, 1], pad: 'valid' },
+  { n: 40, h: 9, w: 8, cin: 2, cout: 3, kh: 7, kw: 7, stride: [1, 1], pad: 'same' },
+  { n: 32, h: 5, w: 6, cin: 3, cout: 4, kh: 3, kw: 1, stride: [1, 1], pad: 'same' },
+  // Batch >= 32 with a 1x1 filter or a stride stays on the matmul paths, in chunks of many rows.
+  { n: 48, h: 9, w: 9, cin: 2, cout: 3, kh: 1, kw: 1, stride: [1, 1], pad: 'same' },
+  { n: 36, h: 9, w: 10, cin: 3, cout: 2, kh: 3, kw: 3, stride: [2, 2], pad: 'same' },
 ];
 
 function describeCase(c: Case): string {

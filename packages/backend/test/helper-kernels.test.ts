@@ -115,3 +115,138 @@ describe('Tile, Sum and Mean overrides match the cpu backend', () => {
     });
   }
 });
+
+describe('binary ops with a leading-axes broadcast match the cpu backend', () => {
+  beforeAll(async () => {
+    registerWasmTrainingKernels();
+    await tf.setBackend('wasm');
+  });
+
+  const ops = {
+    mul: tf.mul,
+    add: tf.add,
+    sub: tf.sub,
+    div: tf.div,
+    squaredDifference: tf.squaredDifference,
+  } as const;
+  // [full shape, small shape]: per-channel vectors, rank-padded ones, a trailing [W, C] block (all
+  // above the override's 4096-element threshold), and shapes it leaves to the stock kernel (a broadcast
+  // in the middle, a small tensor).
+  const shapeCases: [number[], number[]][] = [
+    [[8, 12, 10, 6], [6]],
+    [
+      [8, 12, 10, 6],
+      [1, 1, 1, 6],
+    ],
+    [
+      [3, 20, 20, 5],
+      [20, 5],
+    ],
+    [
+      [5, 40, 40],
+      [1, 40],
+    ],
+    [
+      [8, 12, 10, 6],
+      [8, 1, 10, 6],
+    ],
+    [[2, 3], [3]],
+  ];
+  for (const [name, op] of Object.entries(ops)) {
+    for (const [fullShape, smallShape] of shapeCases) {
+      it(`${name}: [${fullShape}] with [${smallShape}], both operand orders`, async () => {
+        const full = randomTensor(fullShape, 5);
+        // Keep divisors away from 0.
+        const small = randomTensor(smallShape, 6).map((v) => v + Math.sign(v) * 0.5);
+        for (const order of ['full-first', 'small-first']) {
+          const { wasm, cpu, shape } = await onBoth(() =>
+            tf.tidy(() => {
+              const f = tf.tensor(full, fullShape);
+              const s = tf.tensor(small, smallShape);
+              return order === 'full-first' ? op(f, s) : op(s, tf.add(f, name === 'div' ? 2 : 0));
+            }),
+          );
+          expect(shape).toEqual(fullShape);
+          expectClose(wasm, cpu);
+        }
+      });
+    }
+  }
+
+  it('frees the tiled operand', async () => {
+    const x = tf.ones([8, 16, 16, 4]);
+    const c = tf.tensor1d([1, 2, 3, 4]);
+    const buffers = () => (tf.memory() as unknown as { numDataBuffers: number }).numDataBuffers;
+    const before = buffers();
+    const y = tf.mul(x, c);
+    expect(buffers()).toBe(before + 1);
+    expect(Array.from(y.dataSync().slice(0, 8))).toEqual([1, 2, 3, 4, 1, 2, 3, 4]);
+    tf.dispose([x, c, y]);
+  });
+});
+
+describe('FusedBatchNorm override matches the cpu backend', () => {
+  beforeAll(async () => {
+    registerWasmTrainingKernels();
+    await tf.setBackend('wasm');
+  });
+
+  const shape = [6, 10, 9, 7];
+  for (const affine of [true, false]) {
+    it(`batchNorm of [${shape}] with per-channel statistics, ${affine ? 'with' : 'without'} scale and offset`, async () => {
+      const x = randomTensor(shape, 7).map((v) => 50 + 4 * v);
+      const mean = randomTensor([7], 8).map((v) => 50 + v);
+      const variance = randomTensor([7], 9).map((v) => 1 + v);
+      const offset = randomTensor([7], 10);
+      const scale = randomTensor([7], 11).map((v) => 2 * v);
+      const { wasm, cpu } = await onBoth(() =>
+        tf.tidy(() =>
+          tf.batchNorm(
+            tf.tensor(x, shape),
+            tf.tensor1d(mean),
+            tf.tensor1d(variance),
+            affine ? tf.tensor1d(offset) : undefined,
+            affine ? tf.tensor1d(scale) : undefined,
+            1e-3,
+          ),
+        ),
+      );
+      expectClose(wasm, cpu);
+    });
+  }
+});
+
+describe('MaxPoolGrad and AvgPoolGrad overrides match the cpu backend', () => {
+  beforeAll(async () => {
+    registerWasmTrainingKernels();
+    await tf.setBackend('wasm');
+  });
+
+  const poolCases: { shape: number[]; size: number; stride: number; pad: 'same' | 'valid' }[] = [
+    { shape: [2, 9, 9, 5], size: 3, stride: 2, pad: 'same' },
+    { shape: [2, 9, 8, 5], size: 3, stride: 2, pad: 'valid' },
+    { shape: [3, 8, 7, 4], size: 2, stride: 2, pad: 'valid' },
+    { shape: [1, 6, 6, 3], size: 3, stride: 1, pad: 'same' },
+  ];
+  for (const { shape, size, stride, pad } of poolCases) {
+    for (const kind of ['max', 'avg'] as const) {
+      it(`${kind} pool ${size}x${size}/${stride} ${pad} on [${shape}]: gradient`, async () => {
+        // Rounded to a few levels, so max-pool windows hold ties (the first maximum takes the gradient).
+        const x = randomTensor(shape, 13).map((v) => Math.max(0, Math.round(v * 4)));
+        const dy = randomTensor(shape, 14);
+        const { wasm, cpu } = await onBoth(() =>
+          tf.tidy(() => {
+            const pool = (t: tf.Tensor) =>
+              kind === 'max'
+                ? tf.maxPool(t as tf.Tensor4D, size, stride, pad)
+                : tf.avgPool(t as tf.Tensor4D, size, stride, pad);
+            const input = tf.tensor(x, shape);
+            const upstream = tf.tensor(dy.slice(0, pool(input).size), pool(input).shape);
+            return tf.grad((t: tf.Tensor) => tf.sum(tf.mul(pool(t), upstream)))(input);
+          }),
+        );
+        expectClose(wasm, cpu);
+      });
+    }
+  }
+});

@@ -10,6 +10,8 @@ export {
   type StemPlan,
 } from './architecture.js';
 export { AvgPool2x2Ceil } from './avg-pool-ceil.js';
+export { BatchNorm } from './batch-norm.js';
+export { type BatchNormTrainingResult, batchNormTraining } from './batch-norm-training.js';
 export {
   DEFAULT_RESNET_CONFIG,
   minInputSize,

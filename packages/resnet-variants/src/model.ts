@@ -1,6 +1,7 @@
 import * as tfl from '@tensorflow/tfjs-layers';
 import { type ConvSpec, type ResNetPlan, resnetPlan } from './architecture.js';
 import { AvgPool2x2Ceil } from './avg-pool-ceil.js';
+import { BatchNorm } from './batch-norm.js';
 import type { ResNetConfig } from './config.js';
 
 type Symbolic = tfl.SymbolicTensor;
@@ -61,7 +62,7 @@ function convLayer(x: Symbolic, spec: ConvSpec, init: KernelInitializers): Symbo
 }
 
 function batchNorm(x: Symbolic, name: string, zeroGamma = false): Symbolic {
-  const bn = tfl.layers.batchNormalization({
+  const bn = new BatchNorm({
     name,
     axis: -1,
     epsilon: BN_EPSILON,
