@@ -1,11 +1,22 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll } from 'vitest';
 import type { TrainConfig } from '../src/config.js';
 import { resolveConfig } from '../src/resolve.js';
 
+const created: string[] = [];
+
+// Vitest evaluates this module once per test file, so each file removes the folders it made.
+afterAll(() => {
+  for (const dir of created.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A fresh folder under the OS temp dir, removed when the test file's tests are done. */
 export function tempDir(prefix: string): string {
-  return mkdtempSync(join(tmpdir(), `bot-trainer-${prefix}-`));
+  const dir = mkdtempSync(join(tmpdir(), `bot-trainer-${prefix}-`));
+  created.push(dir);
+  return dir;
 }
 
 /** A ResNet-18-D with 4 base channels on 16 px synthetic shapes: a few hundred ms per step on the cpu backend. */
