@@ -111,17 +111,19 @@ export function planStudy(
   return runs;
 }
 
-function finalEpoch(run: PlannedRun, folder: string): EpochRecord | undefined {
+function epochRecords(run: PlannedRun, folder: string): EpochRecord[] {
   return new RunFolder(join(folder, run.name))
     .readMetrics()
-    .find((r): r is EpochRecord => r.type === 'epoch' && r.epoch === run.config.epochs);
+    .filter((r): r is EpochRecord => r.type === 'epoch');
+}
+
+function finalEpoch(run: PlannedRun, folder: string): EpochRecord | undefined {
+  return epochRecords(run, folder).find((e) => e.epoch === run.config.epochs);
 }
 
 /** The results a finished run left in its folder (metrics.jsonl) and in the study's timing log. */
 function resultOf(run: PlannedRun, folder: string, wall: Map<string, number>): RunResult | null {
-  const epochs = new RunFolder(join(folder, run.name))
-    .readMetrics()
-    .filter((r): r is EpochRecord => r.type === 'epoch');
+  const epochs = epochRecords(run, folder);
   const last = epochs.find((e) => e.epoch === run.config.epochs);
   if (!last) return null;
   const trainSeconds = epochs.reduce((s, e) => s + e.seconds, 0);

@@ -1,6 +1,6 @@
 import { type TensorInfo, util } from '@tensorflow/tfjs-core';
 import { type KernelArgs, overrideKernel } from './override.js';
-import { KernelScope } from './wasm-kernel-scope.js';
+import { withKernelScope } from './wasm-kernel-scope.js';
 
 /** Below this many output elements the stock kernel's broadcast is cheap enough. */
 const minElements = 4096;
@@ -14,7 +14,6 @@ const minElements = 4096;
 function broadcastLeading(args: KernelArgs, stock: (args: KernelArgs) => TensorInfo): TensorInfo | null {
   const { a, b } = args.inputs;
   if (a === undefined || b === undefined || a.dtype !== 'float32' || b.dtype !== 'float32') return null;
-  if (util.arraysEqual(a.shape, b.shape)) return null;
   const sizeA = util.sizeFromShape(a.shape);
   const sizeB = util.sizeFromShape(b.shape);
   if (sizeA === sizeB) return null;
@@ -27,16 +26,11 @@ function broadcastLeading(args: KernelArgs, stock: (args: KernelArgs) => TensorI
   let first = rank;
   while (first > 0 && padded[first - 1] === full.shape[first - 1]) first--;
   if (first === rank || padded.slice(0, first).some((d) => d !== 1)) return null;
-  const scope = new KernelScope(args.backend, 'wasm');
-  try {
-    const reshaped = scope.reshape(small, padded);
+  return withKernelScope(args.backend, 'wasm', (scope) => {
     const reps = full.shape.map((d, i) => (i < first ? d : 1));
-    const tiled = scope.run('Tile', { x: reshaped }, { reps });
-    const inputs = small === a ? { a: tiled, b } : { a, b: tiled };
-    return stock({ ...args, inputs });
-  } finally {
-    scope.dispose();
-  }
+    const tiled = scope.run('Tile', { x: scope.reshape(small, padded) }, { reps });
+    return stock({ ...args, inputs: small === a ? { a: tiled, b } : { a, b: tiled } });
+  });
 }
 
 export const multiplyConfig = overrideKernel('Multiply', broadcastLeading);
