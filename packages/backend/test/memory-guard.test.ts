@@ -23,6 +23,11 @@ describe('guardWasmMemory', () => {
     expect((error as Error).message).toMatch(/could not allocate 4\.00 GiB/);
     expect((error as Error).message).toMatch(/accumulate their gradients/);
     expect(wasmHeapBytes()).toBeGreaterThan(0);
+    // Through tfjs, and again: the guard must outlive the module's first allocations.
+    for (let attempt = 0; attempt < 2; attempt++) {
+      expect(() => tf.fill([2 ** 30 - 4], 0)).toThrow(WasmOutOfMemoryError);
+      expect(tf.tensor1d([1, 2]).dataSync()[1]).toBe(2);
+    }
     const after = tf.add(tf.ones([4]), 1);
     expect(Array.from(after.dataSync())).toEqual([2, 2, 2, 2]);
   });
