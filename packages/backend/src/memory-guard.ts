@@ -20,7 +20,8 @@ export class WasmOutOfMemoryError extends RangeError {
       `The wasm backend could not allocate ${formatBytes(requestedBytes)}: its heap is at ${formatBytes(heapBytes)} ` +
         `of the ${formatBytes(WASM_HEAP_LIMIT_BYTES)} a wasm instance can address. A training step keeps every ` +
         'intermediate activation until the backward pass (about 0.75 GB per 224x224 ResNet-50 image with ' +
-        "@bot/resnet-variants' BatchNorm, 1.1 GB with tfjs-layers' own), so the batch does not fit: train on smaller micro-batches and accumulate their gradients ' +
+        "@bot/resnet-variants' BatchNorm, 1.1 GB with tfjs-layers' own), so the batch does not fit: " +
+        'train on smaller micro-batches and accumulate their gradients ' +
         '(e.g. 4 micro-batches of 2 for a batch of 8, with @bot/optim GradientAccumulator), or split the batch ' +
         'over data-parallel replicas (createReplicaPool), each of which has its own heap. Tensors allocated ' +
         'before this error are still valid; dispose them and retry with the smaller batch.',

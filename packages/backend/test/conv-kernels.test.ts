@@ -101,6 +101,8 @@ const cases: Case[] = [
   // Batch >= 32 with a 1x1 filter or a stride stays on the matmul paths, in chunks of many rows.
   { n: 48, h: 9, w: 9, cin: 2, cout: 3, kh: 1, kw: 1, stride: [1, 1], pad: 'same' },
   { n: 36, h: 9, w: 10, cin: 3, cout: 2, kh: 3, kw: 3, stride: [2, 2], pad: 'same' },
+  // 1x1 stride 1 widening the channels with rows * Cout >= 2^20: dW as (dy^T x)^T.
+  { n: 2, h: 32, w: 33, cin: 5, cout: 512, kh: 1, kw: 1, stride: [1, 1], pad: 'same' },
 ];
 
 function describeCase(c: Case): string {
