@@ -217,3 +217,60 @@ export function batchInsideSpatial(scope: KernelScope, dy: TensorInfo): TensorIn
   }
   return out;
 }
+
+/**
+ * The transpose of `im2colChannelsFirst`: cols [kh*kw*Cin, N*outH*outW] (row (i*kw + j)*Cin + ci holds
+ * tap (i, j) of channel ci at every output position) summed back into the input positions each tap
+ * reads, x [Cin, N*H*W] channel-first; taps that fall in the padding are dropped.
+ */
+export function col2imChannelsFirst(
+  scope: KernelScope,
+  cols: TensorInfo,
+  geometry: {
+    n: number;
+    h: number;
+    w: number;
+    cin: number;
+    kh: number;
+    kw: number;
+    sh: number;
+    sw: number;
+    padTop: number;
+    padLeft: number;
+    outH: number;
+    outW: number;
+  },
+): TensorInfo {
+  const { n, h, w, cin, kh, kw, sh, sw, padTop, padLeft, outH, outW } = geometry;
+  const positions = n * outH * outW;
+  const plane = n * h * w;
+  const out = scope.zeros([cin, plane]);
+  const src = scope.backend.typedArrayFromHeap(cols);
+  const dst = scope.backend.typedArrayFromHeap(out);
+  // Output rows (columns) whose tap lands inside the input: s*o + i - pad in [0, H).
+  const range = (tap: number, pad: number, s: number, size: number, outSize: number) => [
+    Math.max(0, Math.ceil((pad - tap) / s)),
+    Math.min(outSize, Math.floor((size - 1 + pad - tap) / s) + 1),
+  ];
+  for (let i = 0; i < kh; i++) {
+    const [oy0, oy1] = range(i, padTop, sh, h, outH) as [number, number];
+    for (let j = 0; j < kw; j++) {
+      const [ox0, ox1] = range(j, padLeft, sw, w, outW) as [number, number];
+      for (let ci = 0; ci < cin; ci++) {
+        const srcRow = ((i * kw + j) * cin + ci) * positions;
+        const dstRow = ci * plane + j - padLeft;
+        for (let b = 0; b < n; b++) {
+          for (let oy = oy0; oy < oy1; oy++) {
+            const s = srcRow + (b * outH + oy) * outW;
+            const d = dstRow + (b * h + oy * sh + i - padTop) * w;
+            for (let ox = ox0; ox < ox1; ox++) {
+              const k = d + ox * sw;
+              dst[k] = (dst[k] as number) + (src[s + ox] as number);
+            }
+          }
+        }
+      }
+    }
+  }
+  return out;
+}

@@ -101,6 +101,13 @@ const cases: Case[] = [
   // Batch >= 32 with a 1x1 filter or a stride stays on the matmul paths, in chunks of many rows.
   { n: 48, h: 9, w: 9, cin: 2, cout: 3, kh: 1, kw: 1, stride: [1, 1], pad: 'same' },
   { n: 36, h: 9, w: 10, cin: 3, cout: 2, kh: 3, kw: 3, stride: [2, 2], pad: 'same' },
+  // Few positions, at least 128 channels: dX by col2im (strides, padding, odd sizes, a 7x7 and 1x1s).
+  { n: 1, h: 7, w: 7, cin: 128, cout: 130, kh: 3, kw: 3, stride: [1, 1], pad: 'same' },
+  { n: 2, h: 9, w: 8, cin: 128, cout: 128, kh: 3, kw: 3, stride: [2, 2], pad: 'valid' },
+  { n: 1, h: 8, w: 9, cin: 130, cout: 128, kh: 3, kw: 3, stride: [2, 2], pad: 'same' },
+  { n: 1, h: 6, w: 5, cin: 128, cout: 128, kh: 7, kw: 7, stride: [1, 1], pad: 'same' },
+  { n: 1, h: 5, w: 5, cin: 128, cout: 160, kh: 1, kw: 1, stride: [1, 1], pad: 'same' },
+  { n: 1, h: 7, w: 7, cin: 128, cout: 128, kh: 1, kw: 1, stride: [2, 2], pad: 'valid' },
   // 1x1 stride 1 widening the channels with rows * Cout >= 2^20: dW as (dy^T x)^T.
   { n: 2, h: 32, w: 33, cin: 5, cout: 512, kh: 1, kw: 1, stride: [1, 1], pad: 'same' },
 ];
