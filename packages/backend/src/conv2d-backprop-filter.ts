@@ -142,7 +142,11 @@ export function conv2DBackpropFilterWasm(args: {
  * A 1x1 stride-1 filter that widens the channels: dW^T = dy^T x as [Cout, rows] x [rows, Cin], so
  * the operand XNNPACK packs is x, the narrow one, then transposed back to [1, 1, Cin, Cout].
  */
-function backpropFilterPointwiseByTransposedDy(backend: WasmBackendLike, x: TensorInfo, dy: TensorInfo): TensorInfo {
+function backpropFilterPointwiseByTransposedDy(
+  backend: WasmBackendLike,
+  x: TensorInfo,
+  dy: TensorInfo,
+): TensorInfo {
   const cin = x.shape[3] as number;
   const cout = dy.shape[3] as number;
   return withKernelScope(backend, 'wasm', (scope) => {

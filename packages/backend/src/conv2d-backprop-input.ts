@@ -149,7 +149,14 @@ function backpropInputByCol2im(
   info: backend_util.Conv2DInfo,
 ): TensorInfo {
   const { batchSize: n, inChannels: cin, outChannels: cout, filterHeight: kh, filterWidth: kw } = info;
-  const { strideHeight: sh, strideWidth: sw, outHeight: outH, outWidth: outW, inHeight: h, inWidth: w } = info;
+  const {
+    strideHeight: sh,
+    strideWidth: sw,
+    outHeight: outH,
+    outWidth: outW,
+    inHeight: h,
+    inWidth: w,
+  } = info;
   return withKernelScope(backend, 'wasm', (scope) => {
     const positions = n * outH * outW;
     const dyT = scope.transpose(scope.reshape(dy, [positions, cout]), [1, 0]);

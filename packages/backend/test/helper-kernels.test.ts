@@ -102,6 +102,10 @@ describe('Tile, Sum and Mean overrides match the cpu backend', () => {
     [[3, 4, 5], [2], false],
     [[3, 4, 5], [0, 2], false],
     [[3, 4, 5], [0, 1, 2], false],
+    // A multiple of 4 kept values: the SIMD kernel.
+    [[2, 3, 4, 8], [0, 1, 2], false],
+    [[40, 12], [0], false],
+    [[3, 4, 8], [0, 1], true],
   ];
   for (const [shape, axes, keepDims] of reduceCases) {
     it(`Sum and Mean of [${shape}] over [${axes}], keepDims ${keepDims}`, async () => {
@@ -151,6 +155,12 @@ describe('binary ops with a leading-axes broadcast match the cpu backend', () =>
       [8, 1, 10, 6],
     ],
     [[2, 3], [3]],
+    // A multiple of 4 values per broadcast block: the SIMD kernels.
+    [[8, 12, 10, 8], [8]],
+    [
+      [4, 12, 10, 12],
+      [1, 1, 1, 12],
+    ],
   ];
   for (const [name, op] of Object.entries(ops)) {
     for (const [fullShape, smallShape] of shapeCases) {
