@@ -13,3 +13,15 @@ function identity({ inputs, backend }: KernelArgs) {
 }
 
 export const identityConfig = overrideKernel('Identity', identity);
+
+/**
+ * Cast to the dtype the tensor already has (tfjs-core's Relu gradient casts its float32 mask to
+ * float32): shared like Identity instead of copied.
+ */
+function castToSameType(args: KernelArgs) {
+  const x = args.inputs.x;
+  if (x === undefined || args.attrs.dtype !== x.dtype) return null;
+  return identity(args);
+}
+
+export const castConfig = overrideKernel('Cast', castToSameType);

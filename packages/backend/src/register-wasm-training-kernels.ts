@@ -15,7 +15,7 @@ import {
 } from './channel-broadcast.js';
 import { conv2DBackpropFilterConfig } from './conv2d-backprop-filter.js';
 import { conv2DBackpropInputConfig } from './conv2d-backprop-input.js';
-import { identityConfig } from './identity.js';
+import { castConfig, identityConfig } from './identity.js';
 import { meanConfig, sumConfig } from './leading-axes-reduce.js';
 import { avgPoolGradConfig, maxPoolGradConfig } from './pool-gradients.js';
 import { tileConfig } from './tile.js';
@@ -28,6 +28,7 @@ export const wasmTrainingKernels: readonly KernelConfig[] = [
   sumConfig,
   meanConfig,
   identityConfig,
+  castConfig,
   multiplyConfig,
   addConfig,
   subConfig,

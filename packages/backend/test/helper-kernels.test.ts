@@ -32,6 +32,28 @@ function expectClose(actual: number[], expected: number[]) {
   }
 }
 
+describe('Cast to the same dtype shares data on wasm', () => {
+  it('float32 to float32 and int32 to int32 share; float32 to int32 still converts', async () => {
+    registerWasmTrainingKernels();
+    await tf.setBackend('wasm');
+    const buffers = () => (tf.memory() as unknown as { numDataBuffers: number }).numDataBuffers;
+    const floats = tf.tensor([1.5, -2.5, 3.25]);
+    const ints = tf.tensor([1, 2], [2], 'int32');
+    const before = buffers();
+    const sameFloats = tf.cast(floats, 'float32');
+    const sameInts = tf.cast(ints, 'int32');
+    expect(buffers()).toBe(before);
+    floats.dispose();
+    expect(Array.from(sameFloats.dataSync())).toEqual([1.5, -2.5, 3.25]);
+    expect(Array.from(sameInts.dataSync())).toEqual([1, 2]);
+    const converted = tf.cast(sameFloats, 'int32');
+    expect(converted.dtype).toBe('int32');
+    expect(Array.from(converted.dataSync())).toEqual([1, -2, 3]);
+    expect(buffers()).toBe(before + 1);
+    tf.dispose([sameFloats, sameInts, ints, converted]);
+  });
+});
+
 describe('Identity shares data on wasm', () => {
   it('a clone keeps its values after the original is disposed, and frees them when it is disposed', async () => {
     registerWasmTrainingKernels();
