@@ -5,6 +5,7 @@ import {
   registerKernel,
   unregisterKernel,
 } from '@tensorflow/tfjs-core';
+import { batchMatMulConfig } from './batch-mat-mul.js';
 import { fusedBatchNormConfig } from './batch-norm-inference.js';
 import {
   addConfig,
@@ -37,6 +38,7 @@ export const wasmTrainingKernels: readonly KernelConfig[] = [
   fusedBatchNormConfig,
   maxPoolGradConfig,
   avgPoolGradConfig,
+  batchMatMulConfig,
 ];
 
 /**

@@ -22,6 +22,21 @@ export interface SimdKernels {
   divIntoChannels: ChannelOp;
   /** acc (cols float64) = the column sums of src [rows, cols] */
   sumRows(src: number, rows: number, cols: number, acc: number): void;
+  /**
+   * One window of MaxPoolGrad over NHWC x (byte strides; `first` a byte offset into x and dx): adds
+   * dy's channelBytes/4 values at byte address dy to dx at each channel's first maximum.
+   */
+  maxPoolGradWindow(
+    x: number,
+    dx: number,
+    first: number,
+    rows: number,
+    cols: number,
+    rowStride: number,
+    colStride: number,
+    dy: number,
+    channelBytes: number,
+  ): void;
 }
 
 /** The part of the WebAssembly JS API used here (its types are in lib.dom, which this package leaves out). */

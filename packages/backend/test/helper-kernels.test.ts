@@ -259,6 +259,9 @@ describe('MaxPoolGrad and AvgPoolGrad overrides match the cpu backend', () => {
     { shape: [2, 9, 8, 5], size: 3, stride: 2, pad: 'valid' },
     { shape: [3, 8, 7, 4], size: 2, stride: 2, pad: 'valid' },
     { shape: [1, 6, 6, 3], size: 3, stride: 1, pad: 'same' },
+    // Channels a multiple of 4: the SIMD max-pool gradient.
+    { shape: [2, 9, 9, 8], size: 3, stride: 2, pad: 'same' },
+    { shape: [2, 9, 8, 12], size: 3, stride: 2, pad: 'valid' },
   ];
   for (const { shape, size, stride, pad } of poolCases) {
     for (const kind of ['max', 'avg'] as const) {
@@ -281,4 +284,48 @@ describe('MaxPoolGrad and AvgPoolGrad overrides match the cpu backend', () => {
       });
     }
   }
+});
+
+describe('BatchMatMul with a transposed operand matches the cpu backend', () => {
+  beforeAll(async () => {
+    registerWasmTrainingKernels();
+    await tf.setBackend('wasm');
+  });
+
+  // [a shape, b shape, transposeA, transposeB]: a dense layer's dW (x^T dy) and dx (dy W^T) in both
+  // size orders, both transposed, rank 3 with batch 1, and a batch of 2 (left to the stock kernel).
+  const cases: [number[], number[], boolean, boolean][] = [
+    [[5, 7], [5, 3], true, false],
+    [[4, 9], [11, 9], false, true],
+    [[12, 9], [3, 9], false, true],
+    [[6, 4], [5, 6], true, true],
+    [[1, 5, 7], [1, 5, 3], true, false],
+    [[1, 4, 9], [1, 11, 9], false, true],
+    [[2, 5, 7], [2, 5, 3], true, false],
+  ];
+  for (const [aShape, bShape, transposeA, transposeB] of cases) {
+    it(`[${aShape}]${transposeA ? '^T' : ''} x [${bShape}]${transposeB ? '^T' : ''}`, async () => {
+      const a = randomTensor(aShape, 21);
+      const b = randomTensor(bShape, 22);
+      const { wasm, cpu, shape } = await onBoth(() =>
+        tf.matMul(tf.tensor(a, aShape), tf.tensor(b, bShape), transposeA, transposeB),
+      );
+      const expectedShape = tf.tidy(
+        () => tf.matMul(tf.zeros(aShape), tf.zeros(bShape), transposeA, transposeB).shape,
+      );
+      expect(shape).toEqual(expectedShape);
+      expectClose(wasm, cpu);
+    });
+  }
+
+  it('frees its temporaries', async () => {
+    const a = tf.randomNormal([6, 4]);
+    const b = tf.randomNormal([5, 4]);
+    tf.matMul(a, b, false, true).dispose();
+    const before = (tf.memory() as unknown as { numDataBuffers: number }).numDataBuffers;
+    const kept = tf.matMul(a, b, false, true);
+    expect((tf.memory() as unknown as { numDataBuffers: number }).numDataBuffers).toBe(before + 1);
+    expect(kept.shape).toEqual([6, 5]);
+    tf.dispose([a, b, kept]);
+  });
 });
