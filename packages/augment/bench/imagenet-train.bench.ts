@@ -144,11 +144,54 @@ async function torchvisionRunner(dir: string): Promise<Runner | string> {
   };
 }
 
+/**
+ * The floor under any pipeline that decodes every image in full: CPU ms per image to decode the JPEGs
+ * to RGB one at a time, with sharp (libvips) here and with PIL in /usr/bin/python3 when it has PIL.
+ */
+async function decodeFloor(paths: string[]): Promise<{ sharpMs: number; pilMs: number | string }> {
+  const { default: sharp } = await import('sharp');
+  const { readFileSync } = await import('node:fs');
+  const buffers = paths.map((p) => readFileSync(p));
+  const perPass: number[] = [];
+  for (let pass = 0; pass < 5; pass++) {
+    const c0 = process.cpuUsage();
+    for (const b of buffers) await sharp(b).raw().toBuffer();
+    const c = process.cpuUsage(c0);
+    perPass.push((c.user + c.system) / 1000 / buffers.length);
+  }
+  const script = [
+    'import io, resource, sys',
+    'from PIL import Image',
+    'bufs = [open(p, "rb").read() for p in sys.argv[1:]]',
+    'def cpu():',
+    '    r = resource.getrusage(resource.RUSAGE_SELF)',
+    '    return (r.ru_utime + r.ru_stime) * 1000',
+    'res = []',
+    'for _ in range(5):',
+    '    c0 = cpu()',
+    '    for b in bufs: Image.open(io.BytesIO(b)).convert("RGB")',
+    '    res.append((cpu() - c0) / len(bufs))',
+    'print(sorted(res)[2])',
+  ].join('\n');
+  const { spawnSync } = await import('node:child_process');
+  const py = spawnSync('/usr/bin/python3', ['-c', script, ...paths], { encoding: 'utf8' });
+  const pilMs =
+    py.status === 0
+      ? Number(py.stdout.trim())
+      : `PIL not available: ${(py.stderr || String(py.error)).trim().split('\n').pop()}`;
+  return { sharpMs: median(perPass), pilMs };
+}
+
 async function runDataset(
   width: number,
   height: number,
   count: number,
-): Promise<{ dataset: string; results: ModeResult[]; skipped: { mode: string; skipped: string }[] }> {
+): Promise<{
+  dataset: string;
+  results: ModeResult[];
+  skipped: { mode: string; skipped: string }[];
+  decodeOnlyCpuMs: { sharpMs: number; pilMs: number | string };
+}> {
   const dataset = `${count} JPEGs ${width}x${height} q90`;
   const dir = join(tmpdir(), `bot-augment-bench-${width}x${height}-q90`);
   const paths = await makeImages(dir, count, width, height);
@@ -198,7 +241,17 @@ async function runDataset(
     );
   }
   for (const s of skipped) console.log(`| ${s.mode} | skipped: ${s.skipped} | | | | |`);
-  return { dataset, results, skipped };
+  const floor = await decodeFloor(paths);
+  const pil = typeof floor.pilMs === 'number' ? `${floor.pilMs.toFixed(2)} ms` : floor.pilMs;
+  console.log(
+    `\ndecode only, one image at a time, CPU ms/image: sharp ${floor.sharpMs.toFixed(2)} ms, PIL ${pil}`,
+  );
+  if (ref) {
+    console.log(
+      `2x torchvision's CPU time would leave ${(ref.medianCpuMs / 2).toFixed(2)} ms per image for the whole pipeline`,
+    );
+  }
+  return { dataset, results, skipped, decodeOnlyCpuMs: floor };
 }
 
 async function main() {
