@@ -126,6 +126,18 @@ export function interleavePhases(
   return out;
 }
 
+/** A convolution's filter size, strides, leading padding and output size. */
+export interface ConvGeometry {
+  kh: number;
+  kw: number;
+  sh: number;
+  sw: number;
+  padTop: number;
+  padLeft: number;
+  outH: number;
+  outW: number;
+}
+
 /**
  * Columns [r0, r0 + count) of the transposed im2col matrix of x: out[(i*kw + j)*Cin + ci, r - r0] =
  * x[n, oh*sh + i - padTop, ow*sw + j - padLeft, ci] for output position r = (n*outH + oh)*outW + ow,
@@ -134,16 +146,7 @@ export function interleavePhases(
 export function im2colChannelsFirst(
   scope: KernelScope,
   x: TensorInfo,
-  geometry: {
-    kh: number;
-    kw: number;
-    sh: number;
-    sw: number;
-    padTop: number;
-    padLeft: number;
-    outH: number;
-    outW: number;
-  },
+  geometry: ConvGeometry,
   r0: number,
   count: number,
 ): TensorInfo {
@@ -226,20 +229,7 @@ export function batchInsideSpatial(scope: KernelScope, dy: TensorInfo): TensorIn
 export function col2imChannelsFirst(
   scope: KernelScope,
   cols: TensorInfo,
-  geometry: {
-    n: number;
-    h: number;
-    w: number;
-    cin: number;
-    kh: number;
-    kw: number;
-    sh: number;
-    sw: number;
-    padTop: number;
-    padLeft: number;
-    outH: number;
-    outW: number;
-  },
+  geometry: ConvGeometry & { n: number; h: number; w: number; cin: number },
 ): TensorInfo {
   const { n, h, w, cin, kh, kw, sh, sw, padTop, padLeft, outH, outW } = geometry;
   const positions = n * outH * outW;
