@@ -20,6 +20,7 @@ import { castConfig, identityConfig } from './identity.js';
 import { meanConfig, sumConfig } from './leading-axes-reduce.js';
 import { avgPoolGradConfig, maxPoolGradConfig } from './pool-gradients.js';
 import { tileConfig } from './tile.js';
+import { transposeConfig } from './transpose.js';
 
 /** The kernels this package registers on the wasm backend, replacing stock ones of the same name. */
 export const wasmTrainingKernels: readonly KernelConfig[] = [
@@ -39,6 +40,7 @@ export const wasmTrainingKernels: readonly KernelConfig[] = [
   maxPoolGradConfig,
   avgPoolGradConfig,
   batchMatMulConfig,
+  transposeConfig,
 ];
 
 /**

@@ -37,6 +37,8 @@ export interface SimdKernels {
     dy: number,
     channelBytes: number,
   ): void;
+  /** dst [cols, rows] = src [rows, cols] transposed (rows and cols multiples of 4) */
+  transpose2d(src: number, dst: number, rows: number, cols: number): void;
 }
 
 /** The part of the WebAssembly JS API used here (its types are in lib.dom, which this package leaves out). */

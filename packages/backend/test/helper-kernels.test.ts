@@ -329,3 +329,62 @@ describe('BatchMatMul with a transposed operand matches the cpu backend', () => 
     tf.dispose([a, b, kept]);
   });
 });
+
+describe('Transpose override matches the cpu backend', () => {
+  beforeAll(async () => {
+    registerWasmTrainingKernels();
+    await tf.setBackend('wasm');
+  });
+
+  // Rotations of axis groups with both sides a multiple of 4 (the SIMD kernel), then ones it leaves to
+  // the stock kernel: a side not a multiple of 4, a permutation that is not a rotation.
+  const cases: [number[], number[]][] = [
+    [
+      [8, 12],
+      [1, 0],
+    ],
+    [
+      [64, 36],
+      [1, 0],
+    ],
+    [
+      [4, 3, 8],
+      [1, 2, 0],
+    ],
+    [
+      [4, 3, 8],
+      [2, 0, 1],
+    ],
+    [
+      [2, 2, 3, 4],
+      [2, 3, 0, 1],
+    ],
+    [
+      [5, 8],
+      [1, 0],
+    ],
+    [
+      [4, 4, 8],
+      [0, 2, 1],
+    ],
+  ];
+  for (const [shape, perm] of cases) {
+    it(`[${shape}] by [${perm}] (float32 and int32)`, async () => {
+      const values = randomTensor(shape, 31);
+      const floats = await onBoth(() => tf.transpose(tf.tensor(values, shape), perm));
+      expect(floats.shape).toEqual(perm.map((p) => shape[p] as number));
+      expect(floats.wasm).toEqual(floats.cpu);
+      const ints = await onBoth(() =>
+        tf.transpose(
+          tf.tensor(
+            values.map((v) => Math.round(v * 1000)),
+            shape,
+            'int32',
+          ),
+          perm,
+        ),
+      );
+      expect(ints.wasm).toEqual(ints.cpu);
+    });
+  }
+});
