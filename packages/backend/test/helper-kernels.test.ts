@@ -25,6 +25,15 @@ async function onBoth(body: () => tf.Tensor): Promise<{ wasm: number[]; cpu: num
   return { wasm, cpu, shape };
 }
 
+/** The values scaled by 1000 and rounded, as an int32 tensor. */
+function int32Tensor(values: number[], shape: number[]): tf.Tensor {
+  return tf.tensor(
+    values.map((v) => Math.round(v * 1000)),
+    shape,
+    'int32',
+  );
+}
+
 function expectClose(actual: number[], expected: number[]) {
   expect(actual.length).toBe(expected.length);
   for (let i = 0; i < expected.length; i++) {
@@ -102,16 +111,7 @@ describe('Tile, Sum and Mean overrides match the cpu backend', () => {
       const values = randomTensor(shape, 7);
       const floats = await onBoth(() => tf.tile(tf.tensor(values, shape), reps));
       expectClose(floats.wasm, floats.cpu);
-      const ints = await onBoth(() =>
-        tf.tile(
-          tf.tensor(
-            values.map((v) => Math.round(v * 100)),
-            shape,
-            'int32',
-          ),
-          reps,
-        ),
-      );
+      const ints = await onBoth(() => tf.tile(int32Tensor(values, shape), reps));
       expect(ints.wasm).toEqual(ints.cpu);
     });
   }
@@ -374,16 +374,7 @@ describe('Transpose override matches the cpu backend', () => {
       const floats = await onBoth(() => tf.transpose(tf.tensor(values, shape), perm));
       expect(floats.shape).toEqual(perm.map((p) => shape[p] as number));
       expect(floats.wasm).toEqual(floats.cpu);
-      const ints = await onBoth(() =>
-        tf.transpose(
-          tf.tensor(
-            values.map((v) => Math.round(v * 1000)),
-            shape,
-            'int32',
-          ),
-          perm,
-        ),
-      );
+      const ints = await onBoth(() => tf.transpose(int32Tensor(values, shape), perm));
       expect(ints.wasm).toEqual(ints.cpu);
     });
   }
