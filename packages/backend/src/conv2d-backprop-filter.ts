@@ -235,8 +235,8 @@ function backpropFilterByConv(
 
 /**
  * The stride-1 case of `phaseSplitChannelsFirst`: x zero-padded (or cropped) to the grid [N, hq, wq, C]
- * and transposed to [1, C, N*hq*wq] by the stock 2-D Transpose, several times faster than the
- * element-wise scatter the strided split needs.
+ * and transposed to [1, C, N*hq*wq] by a 2-D Transpose (this package's SIMD kernel where the sides are
+ * multiples of 4), several times faster than the element-wise scatter the strided split needs.
  */
 function channelsFirstGrid(
   scope: KernelScope,
