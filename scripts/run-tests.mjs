@@ -15,6 +15,7 @@ const failures = [];
 if (run('npx', ['biome', 'check', 'package.json', 'turbo.json', 'scripts', 'tools', '.changeset']) !== 0)
   failures.push('lint (root files)');
 if (run('node', ['scripts/check-versions.mjs']) !== 0) failures.push('tfjs version pin');
+if (run('node', ['scripts/check-manifests.mjs']) !== 0) failures.push('package manifests');
 if (
   run('npx', ['turbo', 'run', 'build', 'lint', 'typecheck', 'test', '--concurrency=2', '--continue']) !== 0
 ) {

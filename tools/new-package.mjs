@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // Scaffolds packages/<dir> (or apps/<dir>) with the repo's standard shape: package.json with an exports map,
-// tsconfig.json (typecheck src + test), tsconfig.build.json (emit dist), vitest.config.ts, src/index.ts.
+// LICENSE (the root's MIT text), tsconfig.json (typecheck src + test), tsconfig.build.json (emit dist),
+// vitest.config.ts, src/index.ts.
 // Usage: node tools/new-package.mjs <dir> <@bot/name> "<description>" [--app]
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const [dir, name, description, flag] = process.argv.slice(2);
@@ -22,15 +23,23 @@ const pkg = {
   version: '0.0.0',
   description,
   license: 'MIT',
+  repository: {
+    type: 'git',
+    url: 'git+https://github.com/bag-of-tricks-ts/bag-of-tricks-ts.git',
+    directory: root,
+  },
+  homepage: `https://github.com/bag-of-tricks-ts/bag-of-tricks-ts/tree/main/${root}#readme`,
+  bugs: { url: 'https://github.com/bag-of-tricks-ts/bag-of-tricks-ts/issues' },
   type: 'module',
   sideEffects: false,
   main: './dist/index.js',
   types: './dist/index.d.ts',
   exports: {
-    '.': { types: './dist/index.d.ts', import: './dist/index.js' },
+    '.': { types: './dist/index.d.ts', default: './dist/index.js' },
     './package.json': './package.json',
   },
-  files: ['dist', 'README.md', 'CHANGELOG.md'],
+  // src ships because the source maps and declaration maps in dist point into it.
+  files: ['dist', 'src', 'README.md', 'CHANGELOG.md'],
   engines: { node: '>=20.9' },
   scripts: {
     build: 'tsc -p tsconfig.build.json',
@@ -39,6 +48,7 @@ const pkg = {
   },
 };
 const write = (file, text) => writeFileSync(join(root, file), text);
+copyFileSync('LICENSE', join(root, 'LICENSE'));
 write('package.json', `${JSON.stringify(pkg, null, 2)}\n`);
 write(
   'tsconfig.json',
