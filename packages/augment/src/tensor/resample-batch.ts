@@ -1,0 +1,100 @@
+import { add, gather, mul, sub, type Tensor4D, tensor2d, tensor4d, tidy } from '@tensorflow/tfjs-core';
+import type { Sampling } from './sampling.js';
+
+interface AxisPlan {
+  lo: Int32Array;
+  hi: Int32Array;
+  weight: Float32Array;
+  /** Every sample reads its input pixels 0..n-1 in order: the pass can be skipped. */
+  identity: boolean;
+}
+
+/** The two taps and the weight of the second for every sample's every output position along one axis. */
+function axisPlan(
+  samplings: readonly Sampling[],
+  inSize: number,
+  outSize: number,
+  pick: (s: Sampling) => { c0: number; d: number; min: number; max: number },
+): AxisPlan {
+  const n = samplings.length;
+  const lo = new Int32Array(n * outSize);
+  const hi = new Int32Array(n * outSize);
+  const weight = new Float32Array(n * outSize);
+  let identity = outSize === inSize;
+  for (const [i, s] of samplings.entries()) {
+    const { c0, d, min, max } = pick(s);
+    for (let o = 0; o < outSize; o++) {
+      const c = Math.min(Math.max(c0 + o * d, min), max);
+      const a = Math.floor(c);
+      const k = i * outSize + o;
+      lo[k] = a;
+      hi[k] = Math.min(a + 1, max);
+      weight[k] = c - a;
+      if (c !== o) identity = false;
+    }
+  }
+  return { lo, hi, weight, identity };
+}
+
+/** Blends the two taps of one axis (`axis` 1 = rows, 2 = columns) for every sample: one gather per tap. */
+function pass(x: Tensor4D, plan: AxisPlan, axis: 1 | 2, outSize: number): Tensor4D {
+  const n = x.shape[0];
+  const lo = tensor2d(plan.lo, [n, outSize], 'int32');
+  const a = gather(x, lo, axis, 1) as Tensor4D;
+  if (plan.weight.every((w) => w === 0)) return a;
+  const hi = tensor2d(plan.hi, [n, outSize], 'int32');
+  const b = gather(x, hi, axis, 1) as Tensor4D;
+  const shape: [number, number, number, number] = axis === 1 ? [n, outSize, 1, 1] : [n, 1, outSize, 1];
+  return add(a, mul(sub(b, a), tensor4d(plan.weight, shape)));
+}
+
+/**
+ * Bilinear resampling of a float32 NHWC batch, each sample on its own grid (see `Sampling`), as separable
+ * gathers along rows then columns (kernels on every backend: cpu, wasm, webgl, webgpu). Reads clamp at the
+ * border of each sample's crop, as resizing a cropped image does in PIL and torchvision.
+ */
+export function resampleBatch(images: Tensor4D, samplings: readonly Sampling[]): Tensor4D {
+  const [n, height, width] = images.shape;
+  if (samplings.length !== n) {
+    throw new RangeError(`samplings has ${samplings.length} entries but the batch has ${n} images`);
+  }
+  const first = samplings[0];
+  if (!first) return images.clone();
+  for (const [i, s] of samplings.entries()) {
+    if (s.width !== first.width || s.height !== first.height) {
+      throw new RangeError(
+        `every sample must come out the same size: samplings[${i}] is ${s.width}x${s.height}, samplings[0] ${first.width}x${first.height}`,
+      );
+    }
+    if (
+      s.xMin < 0 ||
+      s.yMin < 0 ||
+      s.xMax > width - 1 ||
+      s.yMax > height - 1 ||
+      s.xMin > s.xMax ||
+      s.yMin > s.yMax
+    ) {
+      throw new RangeError(
+        `samplings[${i}] crops columns ${s.xMin}..${s.xMax} and rows ${s.yMin}..${s.yMax} of a ${width}x${height} image`,
+      );
+    }
+  }
+  const rows = axisPlan(samplings, height, first.height, (s) => ({
+    c0: s.y0,
+    d: s.dy,
+    min: s.yMin,
+    max: s.yMax,
+  }));
+  const cols = axisPlan(samplings, width, first.width, (s) => ({
+    c0: s.x0,
+    d: s.dx,
+    min: s.xMin,
+    max: s.xMax,
+  }));
+  return tidy(() => {
+    let x = images;
+    if (!rows.identity) x = pass(x, rows, 1, first.height);
+    if (!cols.identity) x = pass(x, cols, 2, first.width);
+    return x === images ? images.clone() : x;
+  });
+}

@@ -1,0 +1,81 @@
+import { type GeometryOp, planStages, type Size } from '../geometry.js';
+
+/**
+ * Where one sample's output grid reads its input, per axis: output pixel `o` reads input coordinate
+ * `x0 + o * dx` (pixel centres at integers; `dx < 0` when the sample is mirrored), clamped into the crop
+ * [xMin, xMax]. This is bilinear interpolation without antialiasing: the sampling positions are those of
+ * PIL's and torchvision's bilinear resize (half-pixel centres, edges clamped at the crop's border, as
+ * cropping first and resizing second does), but each output pixel blends only its two nearest input pixels
+ * per axis, where PIL widens its filter when shrinking.
+ */
+export interface Sampling {
+  x0: number;
+  dx: number;
+  y0: number;
+  dy: number;
+  /** The crop's first and last column and row: reads clamp into them. */
+  xMin: number;
+  xMax: number;
+  yMin: number;
+  yMax: number;
+  /** Output size. */
+  width: number;
+  height: number;
+}
+
+/** One axis: a crop [start, start + len) of the input, resized to `resized`, then cropped to [post, post + out). */
+function axis(start: number, len: number, resized: number, post: number): { c0: number; d: number } {
+  if (resized === len) return { c0: start + post, d: 1 };
+  const d = len / resized;
+  return { c0: start - 0.5 + (post + 0.5) * d, d };
+}
+
+/**
+ * The sampling grid of a list of geometry operations (as `GeometryTransform.plan` returns them) on an image of
+ * `size`. The operations must fold into one crop inside the image, one resize, one crop of the resized image and
+ * a flip (what RandomResizedCrop, RandomCrop without padding, CenterCrop, Resize and the flips plan); anything
+ * else, such as a crop that pads, is a RangeError.
+ */
+export function samplingOf(ops: readonly GeometryOp[], size: Size): Sampling {
+  const stages = planStages(ops, size);
+  if (stages.length !== 1) {
+    throw new RangeError(
+      `the tensor path runs one crop + resize + crop + flip per sample; these geometry ops need ${stages.length} stages: ${JSON.stringify(ops)}`,
+    );
+  }
+  const stage = stages[0] as (typeof stages)[number];
+  const pre = stage.pre ?? { left: 0, top: 0, width: size.width, height: size.height, fill: 0 };
+  if (
+    pre.left < 0 ||
+    pre.top < 0 ||
+    pre.left + pre.width > size.width ||
+    pre.top + pre.height > size.height
+  ) {
+    throw new RangeError(
+      `the tensor path cannot pad: crop ${JSON.stringify({ left: pre.left, top: pre.top, width: pre.width, height: pre.height })} reaches outside the ${size.width}x${size.height} image`,
+    );
+  }
+  const resized = stage.resize ?? { width: pre.width, height: pre.height };
+  const post = stage.post ?? { left: 0, top: 0, width: resized.width, height: resized.height };
+  const x = axis(pre.left, pre.width, resized.width, post.left);
+  const y = axis(pre.top, pre.height, resized.height, post.top);
+  const width = post.width;
+  const bounds = {
+    xMin: pre.left,
+    xMax: pre.left + pre.width - 1,
+    yMin: pre.top,
+    yMax: pre.top + pre.height - 1,
+  };
+  if (stage.hflip) {
+    return {
+      x0: x.c0 + (width - 1) * x.d,
+      dx: -x.d,
+      y0: y.c0,
+      dy: y.d,
+      ...bounds,
+      width,
+      height: post.height,
+    };
+  }
+  return { x0: x.c0, dx: x.d, y0: y.c0, dy: y.d, ...bounds, width, height: post.height };
+}
