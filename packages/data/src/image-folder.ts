@@ -1,4 +1,4 @@
-import { type Dirent, readdirSync, statSync } from 'node:fs';
+import { type Dirent, existsSync, readdirSync, statSync } from 'node:fs';
 import { extname, join, relative } from 'node:path';
 import type { Rng } from '@bot/rng';
 import { checkIndex, type Dataset, type Sample } from './dataset.js';
@@ -120,6 +120,59 @@ export class ImageFolder implements Dataset {
 /** Scans `root/<class>/<image>` (see `ImageFolder`). Synchronous; `await imageFolder(...)` works as well. */
 export function imageFolder(root: string, options: ImageFolderOptions = {}): ImageFolder {
   return new ImageFolder(root, options);
+}
+
+/**
+ * The folder names accepted for each split of a dataset root, in the order they are tried: `val/` as
+ * torchvision's ImageNet layout has it, and `validation/`, timm's default name (timm's `_search_split`
+ * tries its synonyms in this order too).
+ */
+export const SPLIT_FOLDERS: { readonly train: readonly string[]; readonly val: readonly string[] } = {
+  train: ['train'],
+  val: ['val', 'validation'],
+};
+
+/** An `ImageFolder` of one split of a dataset root, saying which folder it took. */
+export class ImageFolderSplit extends ImageFolder {
+  /** The split asked for. */
+  readonly split: 'train' | 'val';
+  /** The folder name used, e.g. `validation` when the root has `validation/` and no `val/`. */
+  readonly folder: string;
+
+  constructor(root: string, split: 'train' | 'val', options: ImageFolderOptions = {}) {
+    const folder = findSplitFolder(root, split);
+    super(join(root, folder), options);
+    this.split = split;
+    this.folder = folder;
+  }
+}
+
+/**
+ * The folder of `split` under a dataset root: the first of `SPLIT_FOLDERS[split]` that is a directory
+ * (`val/`, else `validation/`). Throws an error naming every accepted folder when none is there.
+ */
+export function findSplitFolder(root: string, split: 'train' | 'val'): string {
+  const names = SPLIT_FOLDERS[split];
+  if (!names) throw new RangeError(`split must be 'train' or 'val', got ${JSON.stringify(split)}`);
+  for (const name of names) {
+    const path = join(root, name);
+    if (existsSync(path) && statSync(path).isDirectory()) return name;
+  }
+  throw new Error(
+    `root ${root} has no ${split} split: expected a folder ${names.map((n) => `${n}/`).join(' or ')} holding <class>/<image>`,
+  );
+}
+
+/**
+ * One split of an ImageNet-style root (`root/train/<class>/...`, `root/val/<class>/...` or
+ * `root/validation/<class>/...`) as an `ImageFolder`; `.folder` says which folder it used.
+ */
+export function imageFolderSplit(
+  root: string,
+  split: 'train' | 'val',
+  options: ImageFolderOptions = {},
+): ImageFolderSplit {
+  return new ImageFolderSplit(root, split, options);
 }
 
 function byCodePoint(a: string, b: string): number {

@@ -1,6 +1,7 @@
 export { checkIndex, type Dataset, type Sample } from './dataset.js';
 export {
   FASHION_MNIST_CLASSES,
+  FASHION_MNIST_INSTALL,
   FashionMnist,
   type FashionMnistOptions,
   fashionMnist,
@@ -13,11 +14,15 @@ export {
   type Transform,
 } from './image.js';
 export {
+  findSplitFolder,
   type IgnoredFile,
   IMAGE_EXTENSIONS,
   ImageFolder,
   type ImageFolderOptions,
+  ImageFolderSplit,
   imageFolder,
+  imageFolderSplit,
+  SPLIT_FOLDERS,
 } from './image-folder.js';
 export { type Batch, DataLoader, type DataLoaderOptions, type SkippedItem } from './loader.js';
 export {

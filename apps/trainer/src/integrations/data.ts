@@ -15,7 +15,8 @@ import {
   DataLoader,
   type Dataset,
   fashionMnist,
-  imageFolder,
+  type ImageFolderSplit,
+  imageFolderSplit,
   writeSyntheticImageFolder,
 } from '@bot/data';
 import type { TrainConfig } from '../config.js';
@@ -49,19 +50,16 @@ function firstItems(dataset: Dataset, n: number | null): Dataset {
   };
 }
 
-function openFolder(root: string, split: 'train' | 'val', config: TrainConfig): Dataset {
-  const dir = join(root, split);
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) {
-    throw new TrainerError(
-      `data = ${JSON.stringify(root)}: no ${split}/ folder in it; an ImageFolder root holds train/<class>/<images> and val/<class>/<images>`,
-    );
-  }
+/** One split of an ImageFolder root: train/, and val/ or timm's validation/ (`.folder` says which). */
+function openFolder(root: string, split: 'train' | 'val', config: TrainConfig): ImageFolderSplit {
   const transform =
     split === 'train' ? imagenetTrain({ size: config.inputSize }) : imagenetVal({ size: config.inputSize });
   try {
-    return imageFolder(dir, { transform });
+    return imageFolderSplit(root, split, { transform });
   } catch (error) {
-    throw new TrainerError(`data = ${JSON.stringify(root)}: ${(error as Error).message}`);
+    throw new TrainerError(
+      `data = ${JSON.stringify(root)}: ${(error as Error).message}; an ImageFolder root holds train/<class>/<images> and val/<class>/<images> (or validation/<class>/<images>)`,
+    );
   }
 }
 
@@ -120,9 +118,10 @@ export async function openData(config: TrainConfig, cacheDir: string): Promise<O
   }
   const train = openFolder(root, 'train', config);
   const val = openFolder(root, 'val', config);
+  if (config.data !== 'synthetic') description += ` (${train.folder}/, ${val.folder}/)`;
   if (train.classes.join('\n') !== val.classes.join('\n')) {
     throw new TrainerError(
-      `data = ${JSON.stringify(root)}: train/ has ${train.classes.length} classes and val/ has ${val.classes.length}; they must hold the same class folders`,
+      `data = ${JSON.stringify(root)}: train/ has ${train.classes.length} classes and ${val.folder}/ has ${val.classes.length}; they must hold the same class folders`,
     );
   }
   return {
