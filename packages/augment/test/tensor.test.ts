@@ -288,7 +288,7 @@ describe('mixup and cutmix on tensors', () => {
 
   it('cutmix equals the Float32Array path with the same rng, box included', () => {
     for (const seed of [1, 2, 3, 4]) {
-      const a = cutmix({ images, shape, labels, numClasses: 3 }, 1, Rng.from(seed));
+      const a = cutmix({ images, shape, layout: 'hwc', labels, numClasses: 3 }, 1, Rng.from(seed));
       const x = tf.tensor4d(images, shape);
       const b = cutmixTensor(x, labels, 3, 1, Rng.from(seed));
       expect(b.lambda).toBe(a.lambda);
