@@ -1,16 +1,40 @@
 import { getBackend, ready, setBackend } from '@tensorflow/tfjs-core';
+import { formatAdapter, type GpuAdapterReport } from './gpu-adapter.js';
 import { guardWasmMemory } from './memory-guard.js';
+import { ensureNavigatorGpu, NoWebGPUError } from './navigator-gpu.js';
 import { registerWasmTrainingKernels } from './register-wasm-training-kernels.js';
+import { registerWebGPUTrainingKernels } from './register-webgpu-training-kernels.js';
+import { registerWebGPUBackend, requestAdapter } from './webgpu-backend.js';
+import type { WebGPUMemoryGuardOptions } from './webgpu-memory-guard.js';
 
-export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
+export type BackendName = 'tensorflow-gpu' | 'webgpu' | 'tensorflow' | 'wasm' | 'webgl' | 'cpu';
 
-/** Candidates in the order `selectBackend` tries them when nothing is requested. */
-export const BACKEND_ORDER: readonly BackendName[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
+/** Every backend `selectBackend` knows. */
+export const BACKEND_NAMES: readonly BackendName[] = [
+  'tensorflow-gpu',
+  'webgpu',
+  'tensorflow',
+  'wasm',
+  'webgl',
+  'cpu',
+];
+
+/** Candidates in the order `selectBackend` tries them in Node when nothing is requested. */
+export const BACKEND_ORDER: readonly BackendName[] = [
+  'tensorflow-gpu',
+  'webgpu',
+  'tensorflow',
+  'wasm',
+  'cpu',
+];
+
+/** The same in a browser, where the node backends do not exist and WebGL does. */
+export const BROWSER_BACKEND_ORDER: readonly BackendName[] = ['webgpu', 'webgl', 'wasm', 'cpu'];
 
 export interface SelectBackendOptions {
   /**
    * Use this backend and nothing else ('auto' or undefined: try them all in order). Takes precedence
-   * over the environment variable.
+   * over the environment variable. A forced 'webgpu' accepts a software adapter, which 'auto' skips.
    */
   prefer?: BackendName | 'auto';
   /** Where BOT_BACKEND is read from; defaults to `process.env` (absent in browsers). */
@@ -22,6 +46,8 @@ export interface SelectBackendOptions {
    * can supply their own.
    */
   importModule?: (specifier: string) => Promise<unknown>;
+  /** Limits for the webgpu backend's memory guard. */
+  webgpuMemory?: WebGPUMemoryGuardOptions;
 }
 
 export interface BackendChoice {
@@ -30,28 +56,36 @@ export interface BackendChoice {
   reason: string;
   /** The candidates tried before it, with why each could not be used. */
   skipped: { name: BackendName; why: string }[];
+  /** The WebGPU adapter, when the choice is webgpu. */
+  adapter?: GpuAdapterReport;
 }
 
 const MODULES: Record<BackendName, string> = {
   'tensorflow-gpu': '@tensorflow/tfjs-node-gpu',
+  webgpu: '@tensorflow/tfjs-backend-webgpu',
   tensorflow: '@tensorflow/tfjs-node',
   wasm: '@tensorflow/tfjs-backend-wasm',
+  webgl: '@tensorflow/tfjs-backend-webgl',
   cpu: '@tensorflow/tfjs-backend-cpu',
 };
 
 /** The name the backend registers itself under in tfjs (both node packages register 'tensorflow'). */
 const TFJS_NAMES: Record<BackendName, string> = {
   'tensorflow-gpu': 'tensorflow',
+  webgpu: 'webgpu',
   tensorflow: 'tensorflow',
   wasm: 'wasm',
+  webgl: 'webgl',
   cpu: 'cpu',
 };
 
 const REASONS: Record<BackendName, string> = {
   'tensorflow-gpu':
     'libtensorflow with CUDA: the fastest where a GPU and @tensorflow/tfjs-node-gpu are installed',
+  webgpu: 'WebGPU compute shaders on the GPU',
   tensorflow: 'native libtensorflow on the CPU (all cores, oneDNN)',
   wasm: 'XNNPACK in WebAssembly (SIMD) with @bot/backend training kernels; one core per instance',
+  webgl: 'WebGL2 fragment shaders on the GPU',
   cpu: 'pure JavaScript reference backend (about 1 GFLOP/s): small tensors only',
 };
 
@@ -70,34 +104,87 @@ const INSTALL_HINTS: Partial<Record<BackendName, string>> = {
 function parseRequest(value: string, source: string): BackendName | 'auto' {
   const normalised = value.trim().toLowerCase();
   if (normalised === '' || normalised === 'auto') return 'auto';
-  if ((BACKEND_ORDER as readonly string[]).includes(normalised)) return normalised as BackendName;
-  throw new RangeError(`${source} must be one of auto, ${BACKEND_ORDER.join(', ')}; got '${value}'`);
+  if ((BACKEND_NAMES as readonly string[]).includes(normalised)) return normalised as BackendName;
+  throw new RangeError(`${source} must be one of auto, ${BACKEND_NAMES.join(', ')}; got '${value}'`);
+}
+
+const isNode = () =>
+  (globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node !== undefined;
+
+interface Attempt {
+  /** Why the backend cannot be used; undefined when it is now active. */
+  why?: string;
+  adapter?: GpuAdapterReport;
+}
+
+/**
+ * Readies WebGPU: navigator.gpu (Dawn in Node), the adapter, then tfjs' backend on that adapter. A software
+ * adapter is refused unless the backend was asked for by name.
+ */
+async function tryWebGPU(
+  importModule: (specifier: string) => Promise<unknown>,
+  forced: boolean,
+  memory: WebGPUMemoryGuardOptions | undefined,
+): Promise<Attempt> {
+  let found: Awaited<ReturnType<typeof requestAdapter>>;
+  try {
+    found = await requestAdapter(await ensureNavigatorGpu(importModule));
+  } catch (error) {
+    return { why: error instanceof NoWebGPUError ? error.message : describeError(error) };
+  }
+  if (found === null) {
+    return {
+      why: 'no WebGPU adapter (no GPU driver for Vulkan, Metal or D3D12 was found; on Linux the loader is libvulkan1)',
+    };
+  }
+  const { adapter, report } = found;
+  if (report.software && !forced) {
+    return {
+      why: `software adapter ${formatAdapter(report)}: slower than wasm on the CPU; force it with BOT_BACKEND=webgpu`,
+      adapter: report,
+    };
+  }
+  const module = (await importModule(MODULES.webgpu)) as {
+    WebGPUBackend: Parameters<typeof registerWebGPUBackend>[2];
+  };
+  registerWebGPUBackend(adapter, report, module.WebGPUBackend, memory);
+  registerWebGPUTrainingKernels();
+  return { adapter: report };
 }
 
 async function tryBackend(
   name: BackendName,
   importModule: (specifier: string) => Promise<unknown>,
-): Promise<string | undefined> {
-  try {
-    await importModule(MODULES[name]);
-  } catch (error) {
-    const why = describeError(error);
-    const hint = INSTALL_HINTS[name];
-    return hint === undefined || why !== 'not installed' ? why : `not installed; install with ${hint}`;
+  options: { forced: boolean; memory: WebGPUMemoryGuardOptions | undefined },
+): Promise<Attempt> {
+  let attempt: Attempt = {};
+  if (name === 'webgpu') {
+    attempt = await tryWebGPU(importModule, options.forced, options.memory);
+    if (attempt.why !== undefined) return attempt;
+  } else {
+    try {
+      await importModule(MODULES[name]);
+    } catch (error) {
+      const why = describeError(error);
+      const hint = INSTALL_HINTS[name];
+      return {
+        why: hint === undefined || why !== 'not installed' ? why : `not installed; install with ${hint}`,
+      };
+    }
   }
   if (name === 'wasm') registerWasmTrainingKernels();
   try {
     const ok = await setBackend(TFJS_NAMES[name]);
-    if (!ok) return `tf.setBackend('${TFJS_NAMES[name]}') failed to initialise`;
+    if (!ok) return { ...attempt, why: `tf.setBackend('${TFJS_NAMES[name]}') failed to initialise` };
     await ready();
   } catch (error) {
-    return describeError(error);
+    return { ...attempt, why: describeError(error) };
   }
   if (name === 'wasm') guardWasmMemory();
   if (name === 'tensorflow-gpu' && !hasCudaDevice()) {
-    return 'the module loaded but no CUDA device is visible';
+    return { why: 'the module loaded but no CUDA device is visible' };
   }
-  return undefined;
+  return attempt;
 }
 
 function hasCudaDevice(): boolean {
@@ -106,10 +193,11 @@ function hasCudaDevice(): boolean {
 }
 
 /**
- * Picks and activates the fastest available TensorFlow.js backend: tfjs-node-gpu, then tfjs-node,
- * then wasm with this package's training kernels, then cpu. `prefer`, or else the environment
- * variable BOT_BACKEND, asks for one backend (or 'auto'); a requested backend that cannot be used is
- * an error, not a silent fallback.
+ * Picks and activates the fastest available TensorFlow.js backend. In Node: tfjs-node-gpu, then WebGPU on
+ * a hardware adapter (Dawn, from the optional package `webgpu`), then tfjs-node, then wasm with this
+ * package's training kernels, then cpu. In a browser: WebGPU, WebGL, wasm, cpu. `prefer`, or else the
+ * environment variable BOT_BACKEND, asks for one backend (or 'auto'); a requested backend that cannot be
+ * used is an error, not a silent fallback.
  */
 export async function selectBackend(options: SelectBackendOptions = {}): Promise<BackendChoice> {
   const env =
@@ -128,17 +216,26 @@ export async function selectBackend(options: SelectBackendOptions = {}): Promise
     source = `BOT_BACKEND=${env.BOT_BACKEND}`;
   }
 
-  const candidates = request === 'auto' ? BACKEND_ORDER : [request];
+  const candidates = request === 'auto' ? (isNode() ? BACKEND_ORDER : BROWSER_BACKEND_ORDER) : [request];
   const skipped: BackendChoice['skipped'] = [];
   for (const name of candidates) {
-    const why = await tryBackend(name, importModule);
-    if (why === undefined) {
-      const reason = request === 'auto' ? REASONS[name] : `requested by ${source}: ${REASONS[name]}`;
-      const choice: BackendChoice = { name, reason, skipped };
+    const attempt = await tryBackend(name, importModule, {
+      forced: request !== 'auto',
+      memory: options.webgpuMemory,
+    });
+    if (attempt.why === undefined) {
+      const base = attempt.adapter ? `${REASONS[name]}: ${formatAdapter(attempt.adapter)}` : REASONS[name];
+      const reason = request === 'auto' ? base : `requested by ${source}: ${base}`;
+      const choice: BackendChoice = {
+        name,
+        reason,
+        skipped,
+        ...(attempt.adapter ? { adapter: attempt.adapter } : {}),
+      };
       options.log?.(formatChoice(choice));
       return choice;
     }
-    skipped.push({ name, why });
+    skipped.push({ name, why: attempt.why });
   }
   const details = skipped.map((s) => `${s.name}: ${s.why}`).join('; ');
   throw new Error(
