@@ -88,7 +88,7 @@ describe('the webgpu memory guard (on a stand-in backend)', () => {
     const manager = {
       numBytesAllocated: 0,
       numBytesUsed: 0,
-      acquireBuffer(size: number) {
+      acquireBuffer(size: number, _usage?: number) {
         this.numBytesUsed += size;
         this.numBytesAllocated += size;
         return { size };
@@ -103,7 +103,7 @@ describe('the webgpu memory guard (on a stand-in backend)', () => {
           }),
         },
         bufferManager: manager,
-        read: async () => new Float32Array(1),
+        read: async (_dataId: object) => new Float32Array(1),
       },
       emit: (message: string) => {
         for (const l of listeners) l({ error: { message } });
