@@ -6,7 +6,9 @@ import { useSwiftShader } from '../src/swiftshader.js';
 // Before any WebGPU use in this process: the only Vulkan driver the tests rely on is SwiftShader's.
 const swiftShader = useSwiftShader();
 if (swiftShader === undefined) {
-  console.warn('webgpu selection test skipped: no SwiftShader Vulkan driver (Debian: apt-get install chromium)');
+  console.warn(
+    'webgpu selection test skipped: no SwiftShader Vulkan driver (Debian: apt-get install chromium)',
+  );
 }
 
 const notInstalled = (specifier: string) =>

@@ -271,7 +271,10 @@ describe.skipIf(why !== null)('webgpu kernels against the cpu backend', () => {
           const { value, grads } = tf.variableGrads(() =>
             crossEntropy(model.apply(x, { training: true }) as tf.Tensor2D, y, { labelSmoothing: 0.1 }),
           );
-          return [value, ...model.trainableWeights.map((w) => grads[(w.read() as tf.Variable).name] as tf.Tensor)];
+          return [
+            value,
+            ...model.trainableWeights.map((w) => grads[(w.read() as tf.Variable).name] as tf.Tensor),
+          ];
         });
         const values = await Promise.all(result.map(async (t) => (await t.data()) as Float32Array));
         tf.dispose(result);
