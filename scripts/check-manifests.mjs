@@ -6,6 +6,7 @@
 //   works where Node supports it) and names `types` first;
 // - sideEffects that keep every module which registers something with tfjs when it loads (a top-level
 //   `registerClass(...)`, `registerKernel(...)`, ...), so a bundler cannot drop the import users rely on.
+// And for every workspace with tests, a vitest testTimeout with headroom (no test fails on speed alone).
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
@@ -116,6 +117,13 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       const file = join(base, entry, 'package.json');
       if (!existsSync(file)) continue;
       const manifest = JSON.parse(readFileSync(file, 'utf8'));
+      // Every workspace's tests (apps too) run with a default timeout that a busy machine cannot hit.
+      const vitestConfig = join(base, entry, 'vitest.config.ts');
+      if (existsSync(vitestConfig) && !/\btestTimeout:/.test(readFileSync(vitestConfig, 'utf8'))) {
+        problems.push(
+          `${manifest.name}: vitest.config.ts sets no testTimeout; give it the repo's 60_000 (vitest's 5 s default fails tests on a busy machine)`,
+        );
+      }
       if (manifest.private) continue;
       count++;
       problems.push(...manifestProblems(join(base, entry), manifest, rootLicense));
