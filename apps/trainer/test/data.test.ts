@@ -1,4 +1,4 @@
-import { mkdirSync, renameSync } from 'node:fs';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeSyntheticImageFolder } from '@bot/data';
 import { describe, expect, it } from 'vitest';
@@ -21,6 +21,7 @@ describe('openData on an ImageFolder root', () => {
   it('names both accepted folders when the root has neither', async () => {
     const root = join(tempDir('data'), 'no-val');
     mkdirSync(join(root, 'train', 'cat'), { recursive: true });
+    writeFileSync(join(root, 'train', 'cat', 'a.jpg'), '');
     const config = resolveConfig({ data: root, inputSize: 8 });
     await expect(openData(config, tempDir('cache'))).rejects.toThrow(
       /no val split: expected a folder val\/ or validation\//,
