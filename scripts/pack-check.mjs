@@ -4,7 +4,8 @@
 // and that its source maps resolve to shipped files, install the tarballs into a fresh project outside the
 // repo (no workspace links), import and require() each package and run the first ```ts block under its
 // README's "## Example" heading. A package that only works inside the workspace fails here. Last, the
-// project must hold no Fashion-MNIST data (@bot/data has it as an optional peer only).
+// project must hold no Fashion-MNIST data (@bot/data has it as an optional peer only), and its peers must
+// resolve to one tfjs engine.
 import { execFileSync, spawnSync } from 'node:child_process';
 import {
   existsSync,
@@ -146,6 +147,20 @@ execFileSync(
   ['install', '--no-audit', '--no-fund', '--loglevel=error', ...files, `@tensorflow/tfjs@${TFJS_VERSION}`],
   { cwd: project, stdio: 'inherit' },
 );
+
+// The peers resolve (npm ls exits non-zero on a missing or invalid peer) to one tfjs engine shared by all.
+const tree = spawnSync('npm', ['ls', '--all'], { cwd: project, encoding: 'utf8' });
+if (tree.status !== 0) failures.push(`npm ls in the installed project reports problems:\n${tree.stderr}`);
+const cores = JSON.parse(
+  execFileSync('npm', ['query', '#@tensorflow/tfjs-core'], { cwd: project, encoding: 'utf8' }),
+);
+if (cores.length !== 1) {
+  failures.push(
+    `expected one @tensorflow/tfjs-core in the installed project, found ${cores.map((c) => `${c.location}@${c.version}`).join(', ')}`,
+  );
+} else {
+  console.log(`ok: peers resolve; one @tensorflow/tfjs-core (${cores[0].version}) shared by every package`);
+}
 
 for (const { dir, manifest } of targets) {
   const name = manifest.name;
