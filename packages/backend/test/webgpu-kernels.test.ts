@@ -33,6 +33,17 @@ async function onBoth(
   return { cpu: await run('cpu'), gpu: await run('webgpu') };
 }
 
+/** ||a - b|| / ||a||: the error of a whole gradient tensor, robust to a few ill-conditioned elements. */
+function normError(a: Float32Array, b: Float32Array): number {
+  let diff = 0;
+  let norm = 1e-12;
+  for (let i = 0; i < a.length; i++) {
+    diff += ((a[i] as number) - (b[i] as number)) ** 2;
+    norm += (a[i] as number) ** 2;
+  }
+  return Math.sqrt(diff / norm);
+}
+
 /** Largest |a - b| relative to the largest |a| (at least `floor`). */
 function relativeError(a: Float32Array, b: Float32Array, floor = 1e-3): number {
   expect(b.length).toBe(a.length);
@@ -68,6 +79,8 @@ const CONV_CASES: ConvCase[] = [
   { n: 3, size: [7, 7], cin: 8, cout: 4, k: 1, stride: 2, pad: 'same' },
   { n: 2, size: [9, 7], cin: 5, cout: 7, k: 3, stride: 2, pad: 'same' },
   { n: 1, size: [5, 5], cin: 16, cout: 16, k: 3, stride: 1, pad: 'valid' },
+  // 4096 positions per image: the filter gradient sums two per-image matmul chunks.
+  { n: 2, size: [64, 64], cin: 2, cout: 3, k: 3, stride: 1, pad: 'same' },
 ];
 
 describe.skipIf(why !== null)('webgpu kernels against the cpu backend', () => {
@@ -250,24 +263,28 @@ describe.skipIf(why !== null)('webgpu kernels against the cpu backend', () => {
     nan.dispose();
   }, 60_000);
 
+  // At 32 px, layer4 sees 1x1 maps, and batch norm over 2 values has an exactly zero gradient: what
+  // reaches the earlier layers is rounding noise. 64 px and batch 4 keep every gradient well conditioned.
+  const SIZE = 64;
+  const BATCH = 4;
   for (const variant of ['A', 'B', 'C', 'D'] as const) {
-    it(`ResNet-50-${variant} (zero gamma, width 1/16, 32 px, batch 2): loss and every gradient`, async () => {
-      const images = random(2 * 32 * 32 * 3, 2);
-      const targets = Float32Array.from([0.1, 0.6, 0.1, 0.1, 0.1, 0.5, 0.1, 0.1, 0.2, 0.1]);
+    it(`ResNet-50-${variant} (zero gamma, width 1/16, 64 px, batch 4): loss and every gradient`, async () => {
+      const images = random(BATCH * SIZE * SIZE * 3, 2);
+      const targets = Float32Array.from({ length: BATCH * 5 }, (_, i) => (i % 5 === i % 3 ? 0.6 : 0.1));
       const run = async (backend: string) => {
         await tf.setBackend(backend);
         const model = resnet({
           depth: 50,
           variant,
           numClasses: 5,
-          inputSize: 32,
+          inputSize: SIZE,
           width: 1 / 16,
           seed: 1,
           zeroGamma: true,
         });
         const result = tf.tidy(() => {
-          const x = tf.tensor4d(images, [2, 32, 32, 3]);
-          const y = tf.tensor2d(targets, [2, 5]);
+          const x = tf.tensor4d(images, [BATCH, SIZE, SIZE, 3]);
+          const y = tf.tensor2d(targets, [BATCH, 5]);
           const { value, grads } = tf.variableGrads(() =>
             crossEntropy(model.apply(x, { training: true }) as tf.Tensor2D, y, { labelSmoothing: 0.1 }),
           );
@@ -286,11 +303,14 @@ describe.skipIf(why !== null)('webgpu kernels against the cpu backend', () => {
       expect(gpu.length).toBe(cpu.length);
       expect(cpu.length).toBeGreaterThan(100);
       expect(Math.abs((cpu[0]?.[0] as number) - (gpu[0]?.[0] as number))).toBeLessThan(1e-5);
+      let worst = 0;
       for (let i = 1; i < cpu.length; i++) {
-        expect(relativeError(cpu[i] as Float32Array, gpu[i] as Float32Array), `gradient ${i}`).toBeLessThan(
-          1e-3,
-        );
+        worst = Math.max(worst, normError(cpu[i] as Float32Array, gpu[i] as Float32Array));
       }
+      console.log(
+        `ResNet-50-${variant} (${cpu.length - 1} gradients): worst gradient error ||gpu - cpu|| / ||cpu|| = ${worst.toExponential(2)}`,
+      );
+      expect(worst).toBeLessThan(1e-4);
     }, 180_000);
   }
 });
