@@ -1,11 +1,23 @@
+import { BACKEND_ORDER } from '@bot/backend';
+import { RESNET_DEPTHS, RESNET_VARIANTS, type ResNetDepth, type ResNetVariant } from '@bot/resnet-variants';
 import { z } from 'zod';
 
-const DEPTHS = 'one of 18, 34, 50, 101, 152';
-const depth = z.union([z.literal(18), z.literal(34), z.literal(50), z.literal(101), z.literal(152)], {
-  error: `must be ${DEPTHS}`,
-});
+const depth = z.number().refine((d): d is ResNetDepth => (RESNET_DEPTHS as readonly number[]).includes(d), {
+  error: `must be one of ${RESNET_DEPTHS.join(', ')}`,
+}) as unknown as z.ZodType<ResNetDepth>;
+const variant = z.enum(RESNET_VARIANTS as readonly ResNetVariant[] as [ResNetVariant, ...ResNetVariant[]]);
 
-export const BACKENDS = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
+/** The backends a run can ask for: 'auto', then @bot/backend's candidates in its order (webgpu included). */
+export const BACKENDS = [
+  'auto',
+  ...new Set([...BACKEND_ORDER, 'webgpu' as (typeof BACKEND_ORDER)[number]]),
+] as const as readonly [string, ...string[]];
+
+/** The augmentation recipes of --aug: 'auto' picks imagenet for images over 64 px, small otherwise. */
+export const AUGMENTATIONS = ['auto', 'imagenet', 'small', 'none'] as const;
+
+const range = (low: z.ZodNumber, high: z.ZodNumber) =>
+  z.tuple([low, high]).refine(([a, b]) => a <= b, { error: 'must be [min, max] with min <= max' });
 
 /**
  * The whole description of a run. Flat, so that every field is also a CLI flag and an error can name it.
@@ -23,33 +35,45 @@ export const trainConfigSchema = z
     syntheticSize: z.number().int().min(8).max(1024),
 
     depth,
-    variant: z.enum(['A', 'B', 'C', 'D']),
+    variant,
     width: z.number().positive().max(8),
     stem: z.enum(['imagenet', 'cifar']),
     inputSize: z.number().int().min(8).max(1024),
     zeroGamma: z.boolean(),
     init: z.enum(['xavier-uniform', 'he-normal']),
+    initialCheckpoint: z.string().min(1).nullable(),
+
+    aug: z.enum(AUGMENTATIONS),
+    scale: range(z.number().gt(0).max(1), z.number().gt(0).max(1)),
+    ratio: range(z.number().positive(), z.number().positive()),
+    hflip: z.number().min(0).max(1),
+    colorJitter: z.number().min(0).max(1),
+    pcaNoise: z.number().min(0),
+    interpolation: z.enum(['bilinear', 'bilinear-pil']),
 
     epochs: z.number().int().positive().max(10000),
     batchSize: z.number().int().positive().max(65536),
     accumulate: z.number().int().positive(),
     lr: z.number().positive().max(100),
+    lrBase: z.number().positive().max(100).nullable(),
     momentum: z.number().min(0).lt(1),
     nesterov: z.boolean(),
     weightDecay: z.number().min(0).max(1),
     noBiasDecay: z.boolean(),
+    clipGrad: z.number().positive().nullable(),
     schedule: z.enum(['step', 'cosine']),
     milestones: z.array(z.number().int().nonnegative()),
     stepGamma: z.number().positive().max(1),
     warmupEpochs: z.number().min(0),
 
     labelSmoothing: z.number().min(0).lt(1),
-    smoothing: z.enum(['uniform', 'paper']),
+    smoothingForm: z.enum(['uniform', 'paper']),
     mixupAlpha: z.number().min(0),
+    cutmixAlpha: z.number().min(0),
     mixupOffEpochs: z.number().int().min(0),
     teacher: z.string().min(1).nullable(),
     teacherDepth: depth,
-    teacherVariant: z.enum(['A', 'B', 'C', 'D']),
+    teacherVariant: variant,
     teacherWidth: z.number().positive().max(8),
     distillTemperature: z.number().positive(),
     distillWeight: z.number().min(0).max(1),
@@ -71,48 +95,24 @@ export const trainConfigSchema = z
   })
   .strict()
   .superRefine((c, ctx) => {
-    if (c.batchSize % c.accumulate !== 0) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['accumulate'],
-        message: `must divide batchSize (${c.batchSize}) exactly`,
-        input: c.accumulate,
-      });
-    }
-    for (let i = 1; i < c.milestones.length; i++) {
-      if ((c.milestones[i] ?? 0) <= (c.milestones[i - 1] ?? 0)) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['milestones'],
-          message: 'must be strictly increasing epochs',
-          input: c.milestones,
-        });
-        break;
-      }
+    const issue = (path: keyof typeof c, message: string) =>
+      ctx.addIssue({ code: 'custom', path: [path], message, input: c[path] });
+    if (c.batchSize % c.accumulate !== 0)
+      issue('accumulate', `must divide batchSize (${c.batchSize}) exactly`);
+    if (c.milestones.some((m, i) => i > 0 && m <= (c.milestones[i - 1] ?? 0))) {
+      issue('milestones', 'must be strictly increasing epochs');
     }
     if (c.warmupEpochs >= c.epochs) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['warmupEpochs'],
-        message: `must be less than epochs (${c.epochs})`,
-        input: c.warmupEpochs,
-      });
-    }
-    if (c.replicas > 1 && c.fp16) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['replicas'],
-        message: 'must be 1 with fp16 (the FP16 emulation trains in one process)',
-        input: c.replicas,
-      });
+      issue(
+        'warmupEpochs',
+        `must be less than epochs (${c.epochs}); lower --warmup-epochs or raise --epochs`,
+      );
     }
     if (c.mixupOffEpochs > c.epochs) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['mixupOffEpochs'],
-        message: `must be at most epochs (${c.epochs})`,
-        input: c.mixupOffEpochs,
-      });
+      issue(
+        'mixupOffEpochs',
+        `must be at most epochs (${c.epochs}); lower --mixup-off-epochs or raise --epochs`,
+      );
     }
   });
 
@@ -121,53 +121,130 @@ export type TrainConfig = z.infer<typeof trainConfigSchema>;
 /** A partial config: what a preset, a config file or the flags set. */
 export type ConfigPatch = Partial<TrainConfig>;
 
-/** One line per field for `--help` and the README. */
-export const FIELD_HELP: Record<keyof TrainConfig, string> = {
-  preset: 'the recipe to start from (see `bot-train recipes`)',
-  data: "'fashion-mnist', 'synthetic', or an ImageFolder root holding train/ and val/",
-  trainLimit: 'use N training samples, spread evenly over the set (quick runs)',
-  valLimit: 'use N validation samples, spread evenly over the set',
-  syntheticClasses: 'classes of the synthetic data set',
-  syntheticPerClass: 'images per class and split of the synthetic data set',
-  syntheticSize: 'side in pixels of the synthetic images',
-  depth: 'ResNet depth: 18, 34, 50, 101 or 152',
-  variant: 'ResNet variant A, B, C or D (paper section 4)',
-  width: 'width multiplier (1 = 64 base channels)',
-  stem: "'imagenet' (stride-4 stem) or 'cifar' (stride-1 stem for small images)",
-  inputSize: 'side of the square network input in pixels',
-  zeroGamma: 'zero the last BN gamma of every residual block',
-  init: "'xavier-uniform' (paper) or 'he-normal' (GluonCV script)",
-  epochs: 'training epochs',
-  batchSize: 'images per optimizer step',
-  accumulate: 'micro-batches per step (batchSize / accumulate images each)',
-  lr: 'peak learning rate',
-  momentum: 'momentum',
-  nesterov: 'Nesterov accelerated gradient',
-  weightDecay: 'L2 weight decay',
-  noBiasDecay: 'no weight decay on biases and BN gamma/beta',
-  schedule: "'step' (divide by 1/stepGamma at milestones) or 'cosine'",
-  milestones: 'epochs at which the step schedule decays',
-  stepGamma: 'factor of each step decay',
-  warmupEpochs: 'epochs of linear warmup from 0',
-  labelSmoothing: 'label smoothing epsilon (0 = off)',
-  smoothing: "'uniform' (eps/K, what GluonCV/timm/PyTorch do) or 'paper' (eps/(K-1))",
-  mixupAlpha: 'mixup Beta(alpha, alpha) (0 = off)',
-  mixupOffEpochs: 'turn mixup off for the last N epochs',
-  teacher: 'teacher checkpoint (.ckpt) or .safetensors for distillation (null = off)',
-  teacherDepth: 'teacher depth when the teacher is a .safetensors file',
-  teacherVariant: 'teacher variant when the teacher is a .safetensors file',
-  teacherWidth: 'teacher width when the teacher is a .safetensors file',
-  distillTemperature: 'distillation temperature T',
-  distillWeight: 'weight of the hard-label term in the gluoncv form',
-  distillForm: "'paper' or 'gluoncv' distillation loss",
-  fp16: 'FP16 emulation: FP16 working weights and activations, FP32 masters, dynamic loss scaling',
-  initLossScale: 'initial loss scale for FP16',
-  seed: 'seed of every random choice',
-  workers: 'images decoded and augmented concurrently',
-  replicas: 'data-parallel replicas in worker threads (one core each on wasm); 1 = train in this thread',
-  backend: "tfjs backend: 'auto' picks the fastest available (also env BOT_BACKEND)",
-  logEvery: 'write a metrics line every N steps',
-  runsDir: 'where run folders are created',
-  runName: 'run folder name (default: preset and time)',
-  export: 'export the final model as a tfjs LayersModel folder and safetensors',
+/** The sections of `--help`, in order. */
+export const GROUPS = [
+  'Data',
+  'Model',
+  'Augmentation',
+  'Optimization',
+  'Regularization and distillation',
+  'Precision',
+  'Run',
+] as const;
+
+type Group = (typeof GROUPS)[number];
+
+/** One line of help and the `--help` section of every field. */
+export const FIELDS: Record<keyof TrainConfig, { help: string; group: Group }> = {
+  preset: { group: 'Run', help: 'the recipe to start from (see `bot-train recipes`)' },
+  data: {
+    group: 'Data',
+    help: "'fashion-mnist', 'synthetic', or an ImageFolder root holding train/ and val/",
+  },
+  trainLimit: { group: 'Data', help: 'use N training samples, spread evenly over the set (quick runs)' },
+  valLimit: { group: 'Data', help: 'use N validation samples, spread evenly over the set' },
+  syntheticClasses: { group: 'Data', help: 'classes of the synthetic data set' },
+  syntheticPerClass: { group: 'Data', help: 'images per class and split of the synthetic data set' },
+  syntheticSize: { group: 'Data', help: 'side in pixels of the synthetic images' },
+  depth: { group: 'Model', help: `ResNet depth: ${RESNET_DEPTHS.join(', ')}` },
+  variant: { group: 'Model', help: `ResNet variant ${RESNET_VARIANTS.join(', ')} (paper section 4)` },
+  width: { group: 'Model', help: 'width multiplier (1 = 64 base channels)' },
+  stem: { group: 'Model', help: "'imagenet' (stride-4 stem) or 'cifar' (stride-1 stem for small images)" },
+  inputSize: { group: 'Model', help: 'side of the square network input in pixels' },
+  zeroGamma: { group: 'Model', help: 'zero the last BN gamma of every residual block' },
+  init: { group: 'Model', help: "'xavier-uniform' (paper) or 'he-normal' (GluonCV script)" },
+  initialCheckpoint: {
+    group: 'Model',
+    help: 'start from these weights: a timm/torchvision .safetensors or a bot-train .ckpt (classifier re-initialised when the classes differ)',
+  },
+  aug: {
+    group: 'Augmentation',
+    help: "'imagenet' (RandomResizedCrop, flip, jitter, lighting), 'small' (pad-and-crop + flip), 'none'; 'auto': small for images of 64 px or less",
+  },
+  scale: { group: 'Augmentation', help: 'RandomResizedCrop area range min,max (imagenet aug)' },
+  ratio: { group: 'Augmentation', help: 'RandomResizedCrop aspect-ratio range min,max (imagenet aug)' },
+  hflip: { group: 'Augmentation', help: 'horizontal flip probability' },
+  colorJitter: {
+    group: 'Augmentation',
+    help: 'brightness/contrast/saturation jitter strength (imagenet aug)',
+  },
+  pcaNoise: { group: 'Augmentation', help: 'PCA lighting noise std (imagenet aug)' },
+  interpolation: {
+    group: 'Augmentation',
+    help: "'bilinear' (libvips shrink, PIL enlarge) or 'bilinear-pil' (PIL's filter on every axis)",
+  },
+  epochs: { group: 'Optimization', help: 'training epochs' },
+  batchSize: { group: 'Optimization', help: 'images per optimizer step' },
+  accumulate: { group: 'Optimization', help: 'micro-batches per step (batchSize / accumulate images each)' },
+  lr: { group: 'Optimization', help: 'peak learning rate' },
+  lrBase: {
+    group: 'Optimization',
+    help: 'learning rate per 256 images: lr = lrBase x batchSize / 256 (linear scaling; overrides the preset lr)',
+  },
+  momentum: { group: 'Optimization', help: 'momentum' },
+  nesterov: { group: 'Optimization', help: 'Nesterov accelerated gradient' },
+  weightDecay: { group: 'Optimization', help: 'L2 weight decay' },
+  noBiasDecay: { group: 'Optimization', help: 'no weight decay on biases and BN gamma/beta' },
+  clipGrad: { group: 'Optimization', help: 'clip gradients to this global L2 norm (null = off)' },
+  schedule: { group: 'Optimization', help: "'step' (divide by 1/stepGamma at milestones) or 'cosine'" },
+  milestones: { group: 'Optimization', help: 'epochs at which the step schedule decays' },
+  stepGamma: { group: 'Optimization', help: 'factor of each step decay' },
+  warmupEpochs: { group: 'Optimization', help: 'epochs of linear warmup from 0' },
+  labelSmoothing: { group: 'Regularization and distillation', help: 'label smoothing epsilon (0 = off)' },
+  smoothingForm: {
+    group: 'Regularization and distillation',
+    help: "'uniform' (eps/K, what GluonCV/timm/PyTorch do) or 'paper' (eps/(K-1))",
+  },
+  mixupAlpha: { group: 'Regularization and distillation', help: 'mixup Beta(alpha, alpha) (0 = off)' },
+  cutmixAlpha: {
+    group: 'Regularization and distillation',
+    help: 'cutmix Beta(alpha, alpha) (0 = off); with mixup too, each batch picks one at random',
+  },
+  mixupOffEpochs: {
+    group: 'Regularization and distillation',
+    help: "turn mixup/cutmix off for the last N epochs (follows --epochs when not set: the preset's share)",
+  },
+  teacher: {
+    group: 'Regularization and distillation',
+    help: 'teacher checkpoint (.ckpt) or .safetensors for distillation (null = off)',
+  },
+  teacherDepth: {
+    group: 'Regularization and distillation',
+    help: 'teacher depth when the teacher is a .safetensors file',
+  },
+  teacherVariant: {
+    group: 'Regularization and distillation',
+    help: 'teacher variant when the teacher is a .safetensors file',
+  },
+  teacherWidth: {
+    group: 'Regularization and distillation',
+    help: 'teacher width when the teacher is a .safetensors file',
+  },
+  distillTemperature: { group: 'Regularization and distillation', help: 'distillation temperature T' },
+  distillWeight: {
+    group: 'Regularization and distillation',
+    help: 'weight of the hard-label term in the gluoncv form',
+  },
+  distillForm: { group: 'Regularization and distillation', help: "'paper' or 'gluoncv' distillation loss" },
+  fp16: {
+    group: 'Precision',
+    help: 'FP16 emulation: FP16 working weights and activations, FP32 masters, dynamic loss scaling',
+  },
+  initLossScale: { group: 'Precision', help: 'initial loss scale for FP16' },
+  seed: { group: 'Run', help: 'seed of every random choice' },
+  workers: { group: 'Run', help: 'images decoded and augmented concurrently' },
+  replicas: {
+    group: 'Run',
+    help: 'data-parallel replicas in worker threads (one core each on wasm; not on GPU backends or tfjs-node); 1 = train in this thread',
+  },
+  backend: { group: 'Run', help: "tfjs backend: 'auto' picks the fastest available (also env BOT_BACKEND)" },
+  logEvery: { group: 'Run', help: 'write a metrics line every N steps' },
+  runsDir: { group: 'Run', help: 'where run folders are created' },
+  runName: { group: 'Run', help: 'run folder name (default: preset, time and a unique suffix)' },
+  export: { group: 'Run', help: 'export the final model as a tfjs LayersModel folder and safetensors' },
 };
+
+/** One line per field for `--help` and the README. */
+export const FIELD_HELP: Record<keyof TrainConfig, string> = Object.fromEntries(
+  Object.entries(FIELDS).map(([k, v]) => [k, v.help]),
+) as Record<keyof TrainConfig, string>;

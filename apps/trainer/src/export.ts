@@ -2,6 +2,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { writeFileAtomic } from './atomic-write.js';
+import type { Preprocess } from './integrations/augmentation.js';
 import { type ResNetConfig, toSafetensors } from './integrations/model.js';
 
 /**
@@ -48,15 +49,44 @@ export function folderLoader(dir: string): tf.io.IOHandler {
   };
 }
 
-/** export/tfjs/{model.json,weights.bin} and export/model.safetensors (timm/torchvision key names). */
-export async function exportModel(
-  model: tf.LayersModel,
-  config: ResNetConfig,
-  dir: string,
-): Promise<{ tfjs: string; safetensors: string }> {
+export interface ExportedModel {
+  readonly tfjs: string;
+  readonly safetensors: string;
+  readonly classes: string;
+  readonly preprocess: string;
+}
+
+/** What an export folder holds beside the weights. */
+export const EXPORT_FILES = { classes: 'classes.json', preprocess: 'preprocess.json' } as const;
+
+/**
+ * export/tfjs/{model.json,weights.bin}, export/model.safetensors (timm/torchvision key names),
+ * export/classes.json (the class names in output order) and export/preprocess.json (mean, std, input size,
+ * resize and crop, layout: how to turn an image into the model's input).
+ */
+export async function exportModel(session: {
+  model: tf.LayersModel;
+  resnetConfig: ResNetConfig;
+  run: { exportDir: string };
+  data: { classes: readonly string[]; preprocess: Preprocess };
+}): Promise<ExportedModel> {
+  const dir = session.run.exportDir;
   const tfjsDir = join(dir, 'tfjs');
-  await model.save(folderHandler(tfjsDir));
+  await session.model.save(folderHandler(tfjsDir));
   const safetensors = join(dir, 'model.safetensors');
-  await writeFileAtomic(safetensors, toSafetensors(model, config));
-  return { tfjs: tfjsDir, safetensors };
+  await writeFileAtomic(safetensors, toSafetensors(session.model, session.resnetConfig));
+  const classes = join(dir, EXPORT_FILES.classes);
+  await writeFileAtomic(classes, `${JSON.stringify(session.data.classes, null, 2)}\n`);
+  const preprocess = join(dir, EXPORT_FILES.preprocess);
+  const architecture = {
+    depth: session.resnetConfig.depth,
+    variant: session.resnetConfig.variant,
+    width: session.resnetConfig.width,
+    stem: session.resnetConfig.stem,
+  };
+  await writeFileAtomic(
+    preprocess,
+    `${JSON.stringify({ ...session.data.preprocess, architecture }, null, 2)}\n`,
+  );
+  return { tfjs: tfjsDir, safetensors, classes, preprocess };
 }

@@ -7,6 +7,8 @@ import type { EpochRecord, RunFolder, StepRecord } from './run-folder.js';
 
 export interface ReportSummary {
   readonly backend: string;
+  /** How the steps ran: '1 (this thread, wasm)' or 'N worker threads on wasm'. */
+  readonly replicas: string;
   readonly data: string;
   readonly params: number;
   readonly macs: number;
@@ -90,6 +92,7 @@ export async function writeReport(
     ['parameters', summary.params.toLocaleString('en-US')],
     ['MACs / image', Number.isFinite(summary.macs) ? `${(summary.macs / 1e6).toFixed(1)} M` : '-'],
     ['backend', summary.backend],
+    ['replicas', summary.replicas],
     ['batch', `${config.batchSize} (${config.accumulate} micro-batch${config.accumulate > 1 ? 'es' : ''})`],
     [
       'optimizer',
@@ -103,7 +106,7 @@ export async function writeReport(
       'tricks',
       [
         config.zeroGamma && 'zero gamma',
-        config.labelSmoothing > 0 && `label smoothing ${config.labelSmoothing} (${config.smoothing})`,
+        config.labelSmoothing > 0 && `label smoothing ${config.labelSmoothing} (${config.smoothingForm})`,
         config.mixupAlpha > 0 && `mixup ${config.mixupAlpha}`,
         config.teacher && `distillation T=${config.distillTemperature}`,
         config.fp16 && 'FP16',

@@ -1,10 +1,9 @@
-import { readFile } from 'node:fs/promises';
 import * as tf from '@tensorflow/tfjs';
 import { architectureOf, assignWeights, readCheckpoint } from './checkpoint.js';
 import type { TrainConfig } from './config.js';
 import { TrainerError } from './errors.js';
+import { readSafetensorsFile } from './initial-checkpoint.js';
 import { loadSafetensors, type ResNetConfig, resnet, resnetConfigOf } from './integrations/model.js';
-import { tensorShapes } from './tensor-file.js';
 
 export interface LoadedModel {
   readonly model: tf.LayersModel;
@@ -24,23 +23,7 @@ export async function loadTeacher(
   inputChannels: number,
 ): Promise<LoadedModel> {
   if (path.endsWith('.safetensors')) {
-    let bytes: Uint8Array;
-    try {
-      // A plain Uint8Array: @bot/resnet-variants' loader copies with .slice(), which on a Node Buffer is a view.
-      bytes = new Uint8Array(await readFile(path));
-    } catch (error) {
-      throw new TrainerError(
-        `teacher = ${JSON.stringify(path)}: cannot read it: ${(error as Error).message}`,
-      );
-    }
-    let shapes: Map<string, number[]>;
-    try {
-      shapes = tensorShapes(bytes);
-    } catch (error) {
-      throw new TrainerError(
-        `teacher = ${JSON.stringify(path)}: not a readable safetensors file: ${(error as Error).message}`,
-      );
-    }
+    const { bytes, shapes } = await readSafetensorsFile(path, 'teacher');
     const fc = shapes.get('fc.weight');
     if (!fc)
       throw new TrainerError(

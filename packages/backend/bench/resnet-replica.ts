@@ -1,5 +1,5 @@
+import type { ReplicaBatch, ReplicaSpec } from '@bot/parallel';
 import * as tf from '@tensorflow/tfjs';
-import type { ReplicaBatch, ReplicaSpec } from '../src/replicas.js';
 import { resnet50d } from './resnet50d.js';
 
 /** The benchmark's replica: ResNet-50-D, softmax cross-entropy, SGD with Nesterov momentum. */

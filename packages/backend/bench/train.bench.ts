@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createReplicaPool } from '@bot/parallel';
 import * as tf from '@tensorflow/tfjs';
 import {
   KernelScope,
@@ -9,7 +10,6 @@ import {
   selectBackend,
   unregisterWasmTrainingKernels,
 } from '../src/index.js';
-import { createReplicaPool } from '../src/replicas.js';
 import { resnet50d } from './resnet50d.js';
 import { makeTrainStep, randomBatch } from './train-step.js';
 

@@ -1,16 +1,14 @@
 import {
-  clone,
   dispose,
   type NamedTensorMap,
   type Optimizer,
   type Scalar,
   type Tensor,
-  tidy,
   type Variable,
-  variableGrads,
 } from '@tensorflow/tfjs-core';
+import { float16Gradients } from './float16-gradients.js';
 import { allFinite, DynamicLossScaler } from './loss-scaler.js';
-import { roundTensorToFloat16, roundTensorValuesToFloat16 } from './round-tensor.js';
+import { roundTensorToFloat16 } from './round-tensor.js';
 
 /** The part of a tfjs-layers `LayersModel` / `Layer` this wrapper uses (no tfjs-layers import needed). */
 export interface LayerLike {
@@ -109,26 +107,7 @@ export class MixedPrecisionTrainer {
    */
   step(lossFn: () => Scalar, options: { updateScale?: boolean } = {}): MixedPrecisionStepResult {
     const scale = this.lossScaler?.scale ?? 1;
-    const masters = this.variables.map((v) => clone(v));
-    let value: Scalar;
-    let grads: NamedTensorMap;
-    try {
-      for (const v of this.variables) {
-        tidy(() => v.assign(roundTensorValuesToFloat16(v)));
-      }
-      ({ value, grads } = variableGrads(
-        () => (this.lossScaler ? this.lossScaler.scaleLoss(lossFn()) : lossFn()),
-        this.variables,
-      ));
-    } finally {
-      this.variables.forEach((v, i) => {
-        v.assign(masters[i] as Tensor);
-      });
-      dispose(masters);
-    }
-    const halfGrads: NamedTensorMap = {};
-    for (const [name, g] of Object.entries(grads)) halfGrads[name] = roundTensorValuesToFloat16(g);
-    dispose(Object.values(grads));
+    const { value, grads: halfGrads } = float16Gradients(this.variables, lossFn, this.lossScaler);
     let unscaled: NamedTensorMap;
     let finite: boolean;
     if (this.lossScaler) {

@@ -1,15 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import {
-  compose,
-  imagenetTrain,
-  imagenetVal,
-  mixup,
-  Normalize,
-  RandomCrop,
-  RandomHorizontalFlip,
-} from '@bot/augment';
+import { mixup } from '@bot/augment';
 import {
   type Batch,
   DataLoader,
@@ -21,6 +13,7 @@ import {
 } from '@bot/data';
 import type { TrainConfig } from '../config.js';
 import { TrainerError } from '../errors.js';
+import { type Augmentation, buildAugmentation, type Preprocess } from './augmentation.js';
 
 export { type Batch, DataLoader, type Dataset, mixup };
 
@@ -30,6 +23,10 @@ export interface OpenedData {
   readonly classes: readonly string[];
   readonly inputChannels: number;
   readonly description: string;
+  /** What the train and validation pipelines do, for the run's output. */
+  readonly augmentation: string;
+  /** How the model's input is made from an image (exports write it as preprocess.json). */
+  readonly preprocess: Preprocess;
 }
 
 // Fashion-MNIST's pixel mean and standard deviation on the 0-255 scale (0.2860 and 0.3530 of 255).
@@ -51,9 +48,8 @@ function firstItems(dataset: Dataset, n: number | null): Dataset {
 }
 
 /** One split of an ImageFolder root: train/, and val/ or timm's validation/ (`.folder` says which). */
-function openFolder(root: string, split: 'train' | 'val', config: TrainConfig): ImageFolderSplit {
-  const transform =
-    split === 'train' ? imagenetTrain({ size: config.inputSize }) : imagenetVal({ size: config.inputSize });
+function openFolder(root: string, split: 'train' | 'val', augmentation: Augmentation): ImageFolderSplit {
+  const transform = split === 'train' ? augmentation.train : augmentation.val;
   try {
     return imageFolderSplit(root, split, { transform });
   } catch (error) {
@@ -84,13 +80,15 @@ async function syntheticRoot(config: TrainConfig, cacheDir: string): Promise<str
 /** The training and validation sets a config names, with their transforms. */
 export async function openData(config: TrainConfig, cacheDir: string): Promise<OpenedData> {
   if (config.data === 'fashion-mnist') {
-    const normalize = new Normalize({ mean: FASHION_MEAN, std: FASHION_STD });
+    // Fashion-MNIST's 'small' recipe pads by 2 (a random 28-px crop of the image padded to 32).
+    const augmentation = buildAugmentation(
+      config,
+      { mean: FASHION_MEAN, std: FASHION_STD },
+      { channels: 1, padding: 2, atInputSize: true },
+    );
     const [train, val] = await Promise.all([
-      fashionMnist({
-        split: 'train',
-        transform: compose([new RandomCrop(28, { padding: 2 }), new RandomHorizontalFlip(), normalize]),
-      }),
-      fashionMnist({ split: 'test', transform: compose([normalize]) }),
+      fashionMnist({ split: 'train', transform: augmentation.train }),
+      fashionMnist({ split: 'test', transform: augmentation.val }),
     ]);
     if (config.inputSize !== 28) {
       throw new TrainerError(
@@ -104,6 +102,8 @@ export async function openData(config: TrainConfig, cacheDir: string): Promise<O
       classes: train.classes,
       inputChannels: 1,
       description: 'Fashion-MNIST',
+      augmentation: augmentation.description,
+      preprocess: augmentation.preprocess,
     };
   }
   let root = config.data;
@@ -114,10 +114,12 @@ export async function openData(config: TrainConfig, cacheDir: string): Promise<O
   } else if (!existsSync(root) || !statSync(root).isDirectory()) {
     throw new TrainerError(
       `data = ${JSON.stringify(root)}: no such folder; pass --data fashion-mnist, --data synthetic, or an ImageFolder root holding train/ and val/`,
+      2,
     );
   }
-  const train = openFolder(root, 'train', config);
-  const val = openFolder(root, 'val', config);
+  const augmentation = buildAugmentation(config);
+  const train = openFolder(root, 'train', augmentation);
+  const val = openFolder(root, 'val', augmentation);
   if (config.data !== 'synthetic') description += ` (${train.folder}/, ${val.folder}/)`;
   if (train.classes.join('\n') !== val.classes.join('\n')) {
     throw new TrainerError(
@@ -130,5 +132,7 @@ export async function openData(config: TrainConfig, cacheDir: string): Promise<O
     classes: train.classes,
     inputChannels: 3,
     description,
+    augmentation: augmentation.description,
+    preprocess: augmentation.preprocess,
   };
 }

@@ -1,12 +1,13 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { FromWorker, ReplicaBatch, ToWorker, VariableLayout } from './replica-protocol.js';
+import type { FromWorker, ReplicaBatch, ToWorker, VariableLayout } from './protocol.js';
+import { type BatchRange, checkBatch, sliceBatch, splitEvenly } from './split.js';
 
 export interface ReplicaPoolOptions {
   /**
    * The replica module: a file path or URL of an ES module exporting `createReplica(options, info)`
-   * (or a default export) that returns a `ReplicaSpec` (variables, loss, optimizer). Each worker
+   * (or a default export) that returns a `ReplicaSpec` (the options of its `TrainingStep`). Each worker
    * imports it once.
    */
   module: string | URL;
@@ -14,13 +15,14 @@ export interface ReplicaPoolOptions {
   replicas?: number;
   /** Passed to `createReplica` in every worker (structured-cloneable). */
   options?: unknown;
-  /** Backend each worker selects (default: `selectBackend()`'s automatic choice). */
+  /**
+   * Backend each worker selects: through @bot/backend's `selectBackend` when it is installed (default: its
+   * automatic choice), else `tf.setBackend`.
+   */
   backend?: string;
   /**
-   * Most images one replica runs through forward and backward at once; a larger shard is split and
-   * its gradients accumulated (weighted, so the result is still the shard's mean gradient). Use it
-   * when a shard does not fit a wasm heap. Batch-norm statistics are then per micro-batch.
-   * Default: no limit.
+   * Most images one replica runs through forward and backward at once, unless its spec sets `microBatch`;
+   * a larger shard is split with `microBatches` and its gradients accumulated. Default: no limit.
    */
   microBatch?: number;
 }
@@ -28,6 +30,8 @@ export interface ReplicaPoolOptions {
 export interface ReplicaStepResult {
   /** The batch's mean loss (the shards' losses weighted by their sizes). */
   loss: number;
+  /** False when the update was skipped (an inf/NaN gradient in any replica under loss scaling). */
+  stepped: boolean;
   /** Milliseconds each replica spent on forward + backward. */
   replicaMs: number[];
 }
@@ -39,9 +43,10 @@ export interface ReplicaPool {
   /** The variables' names, shapes and offsets in the flattened buffers. */
   readonly layout: readonly VariableLayout[];
   /**
-   * One synchronous data-parallel step: splits the batch along N into contiguous shards, each replica
-   * computes its shard's mean loss and gradients, and every replica applies the size-weighted average
-   * (the full batch's mean gradient) with its own identical optimizer, so the weights stay equal.
+   * One synchronous data-parallel step: splits the batch into contiguous shards (`splitEvenly`), each
+   * replica computes its shard's mean gradient (`TrainingStep.gradients`), and every replica applies the
+   * size-weighted average (`TrainingStep.apply`) with its own identical optimizer and loss scaler, so the
+   * weights stay equal.
    */
   step(batch: ReplicaBatch): Promise<ReplicaStepResult>;
   /** Replica 0's current variable values, by variable name (copies). */
@@ -64,6 +69,18 @@ function moduleSpecifier(module: string | URL): string {
   if (module instanceof URL) return module.href;
   if (/^[a-z][a-z0-9+.-]*:/i.test(module)) return module;
   return pathToFileURL(module).href;
+}
+
+/** A shard to post to a worker: copies, since posting a view would copy its whole buffer. */
+function shardOf(batch: ReplicaBatch, range: BatchRange): ReplicaBatch | null {
+  if (range.to === range.from) return null;
+  const view = sliceBatch(batch, range);
+  return {
+    images: view.images.slice(),
+    shape: view.shape,
+    labels: view.labels.slice(),
+    ...(view.targets === undefined ? {} : { targets: view.targets.slice() }),
+  };
 }
 
 class Replica {
@@ -94,13 +111,25 @@ class Replica {
     this.pending = undefined;
   }
 
-  request(message: ToWorker): Promise<FromWorker> {
+  request<T extends FromWorker['type']>(message: ToWorker): Promise<Extract<FromWorker, { type: T }>> {
     if (this.failure !== undefined) return Promise.reject(this.failure);
     return new Promise((resolve, reject) => {
-      this.pending = { resolve, reject };
+      this.pending = { resolve: resolve as (m: FromWorker) => void, reject };
       this.worker.postMessage(message);
     });
   }
+}
+
+function checkOptions(options: ReplicaPoolOptions): { count: number; microBatch: number | undefined } {
+  const count = options.replicas ?? 2;
+  if (!Number.isInteger(count) || count < 1) {
+    throw new RangeError(`replicas must be an integer >= 1, got ${count}`);
+  }
+  const microBatch = options.microBatch;
+  if (microBatch !== undefined && !(Number.isInteger(microBatch) && microBatch >= 1)) {
+    throw new RangeError(`microBatch must be an integer >= 1, got ${microBatch}`);
+  }
+  return { count, microBatch };
 }
 
 /**
@@ -110,26 +139,19 @@ class Replica {
  * several GPUs.
  */
 export async function createReplicaPool(options: ReplicaPoolOptions): Promise<ReplicaPool> {
-  const count = options.replicas ?? 2;
-  if (!Number.isInteger(count) || count < 1) {
-    throw new RangeError(`replicas must be an integer >= 1, got ${count}`);
-  }
-  const microBatch = options.microBatch ?? Number.POSITIVE_INFINITY;
-  if (!(microBatch >= 1) || (Number.isFinite(microBatch) && !Number.isInteger(microBatch))) {
-    throw new RangeError(`microBatch must be an integer >= 1, got ${options.microBatch}`);
-  }
-  const specifier = moduleSpecifier(options.module);
+  const { count, microBatch } = checkOptions(options);
   const url = workerUrl();
   const workers = Array.from({ length: count }, () => new Replica(new Worker(url)));
   const close = async () => {
     await Promise.all(workers.map((w) => w.worker.terminate()));
   };
+  const first = workers[0] as Replica;
   try {
     const ready = await Promise.all(
       workers.map((w, replica) =>
-        w.request({
+        w.request<'ready'>({
           type: 'init',
-          module: specifier,
+          module: moduleSpecifier(options.module),
           options: options.options,
           replica,
           replicas: count,
@@ -138,80 +160,52 @@ export async function createReplicaPool(options: ReplicaPoolOptions): Promise<Re
         }),
       ),
     );
-    const first = ready[0] as Extract<FromWorker, { type: 'ready' }>;
-    const layout = first.layout;
+    const layout = (ready[0] as (typeof ready)[number]).layout;
     for (const [i, r] of ready.entries()) {
-      const other = (r as Extract<FromWorker, { type: 'ready' }>).layout;
       const same =
-        other.length === layout.length &&
-        other.every((v, j) => v.size === layout[j]?.size && v.shape.join() === layout[j]?.shape.join());
+        r.layout.length === layout.length &&
+        r.layout.every((v, j) => v.size === layout[j]?.size && v.shape.join() === layout[j]?.shape.join());
       if (!same) throw new Error(`replica ${i} has different variables from replica 0`);
     }
     const total = layout.reduce((s, v) => s + v.size, 0);
     const buffer = new SharedArrayBuffer((count + 1) * total * 4);
     const weights = new Float32Array(buffer, count * total * 4, total);
-    await (workers[0] as Replica).request({ type: 'share', buffer, total, source: true });
+    await first.request({ type: 'share', buffer, total, source: true });
     await Promise.all(
       workers.slice(1).map((w) => w.request({ type: 'share', buffer, total, source: false })),
     );
 
     return {
       replicas: count,
-      backend: first.backend,
+      backend: (ready[0] as (typeof ready)[number]).backend,
       layout,
       async step(batch) {
-        const [n, h, w, c] = batch.shape;
-        if (batch.images.length !== n * h * w * c || batch.labels.length !== n) {
-          throw new RangeError(
-            `batch: images has ${batch.images.length} values and labels ${batch.labels.length} for shape [${batch.shape}]`,
-          );
-        }
-        const targets = batch.targets;
-        if (targets !== undefined && (n === 0 || targets.length % n !== 0)) {
-          throw new RangeError(
-            `batch.targets has ${targets.length} values, not a multiple of the ${n} images of shape [${batch.shape}]`,
-          );
-        }
-        const perTarget = targets === undefined ? 0 : targets.length / n;
-        const perImage = h * w * c;
-        const sizes = workers.map((_, r) => Math.floor(((r + 1) * n) / count) - Math.floor((r * n) / count));
-        let start = 0;
+        checkBatch(batch);
+        const n = batch.shape[0];
+        const ranges = splitEvenly(n, count);
         const results = await Promise.all(
-          workers.map((worker, r) => {
-            const size = sizes[r] as number;
-            const shard: ReplicaBatch | null =
-              size === 0
-                ? null
-                : {
-                    images: batch.images.slice(start * perImage, (start + size) * perImage),
-                    shape: [size, h, w, c],
-                    labels: batch.labels.slice(start, start + size),
-                    ...(targets === undefined
-                      ? {}
-                      : { targets: targets.slice(start * perTarget, (start + size) * perTarget) }),
-                  };
-            start += size;
-            return worker.request({ type: 'step', batch: shard });
-          }),
+          workers.map((worker, r) =>
+            worker.request<'grads'>({ type: 'step', batch: shardOf(batch, ranges[r] as BatchRange) }),
+          ),
         );
-        const shares = sizes.map((s) => s / n);
-        await Promise.all(workers.map((worker) => worker.request({ type: 'apply', shares })));
-        let loss = 0;
-        const replicaMs: number[] = [];
-        for (const [r, result] of results.entries()) {
-          const grads = result as Extract<FromWorker, { type: 'grads' }>;
-          loss += (shares[r] as number) * grads.loss;
-          replicaMs.push(grads.ms);
-        }
-        return { loss, replicaMs };
+        const shares = ranges.map(({ from, to }) => (to - from) / n);
+        const finite = results.every((r) => r.finite);
+        const applied = await Promise.all(
+          workers.map((worker) => worker.request<'applied'>({ type: 'apply', shares, finite })),
+        );
+        const loss = results.reduce((sum, r, i) => sum + (shares[i] as number) * r.loss, 0);
+        return {
+          loss,
+          stepped: (applied[0] as (typeof applied)[number]).stepped,
+          replicaMs: results.map((r) => r.ms),
+        };
       },
       async getWeights() {
-        await (workers[0] as Replica).request({ type: 'export' });
+        await first.request({ type: 'export' });
         return new Map(layout.map((v) => [v.name, weights.slice(v.offset, v.offset + v.size)]));
       },
       async getState() {
-        const reply = await (workers[0] as Replica).request({ type: 'get-state' });
-        return (reply as Extract<FromWorker, { type: 'state' }>).state;
+        return (await first.request<'state'>({ type: 'get-state' })).state;
       },
       async setState(state) {
         await Promise.all(workers.map((w) => w.request({ type: 'set-state', state })));

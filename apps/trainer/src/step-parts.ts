@@ -26,7 +26,7 @@ export function trainingLoss(
   targets: tf.Tensor,
   teacherLogits: tf.Tensor2D | null,
 ): tf.Scalar {
-  const smoothing = { labelSmoothing: config.labelSmoothing, smoothing: config.smoothing };
+  const smoothing = { labelSmoothing: config.labelSmoothing, smoothing: config.smoothingForm };
   return teacherLogits
     ? distillationLoss(logits, teacherLogits, targets, {
         form: config.distillForm,

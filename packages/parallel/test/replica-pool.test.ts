@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { createReplicaPool, type ReplicaPool } from '../src/replicas.js';
+import { createReplicaPool, type ReplicaPool } from '../src/index.js';
 
 const module = new URL('./fixtures/small-replica.mjs', import.meta.url);
 const options = { channels: 2, classes: 3, seed: 5 };
@@ -108,6 +108,39 @@ describe('createReplicaPool', () => {
     await expect(pair.step({ ...batch, targets: new Float32Array(7) })).rejects.toThrow(
       /batch.targets has 7 values, not a multiple of the 5 images/,
     );
+  }, 60_000);
+
+  it('FP16 with a loss scaler: 2 replicas take the step 1 replica takes, and an inf in one shard skips it in both', async () => {
+    const fp16 = { ...options, fp16: true };
+    const single = await createReplicaPool({ module, replicas: 1, options: fp16, backend: 'wasm' });
+    const pair = await createReplicaPool({ module, replicas: 2, options: fp16, backend: 'wasm' });
+    pools.push(single, pair);
+    const batch = batchOf(6);
+    const a = await single.step(batch);
+    const b = await pair.step(batch);
+    expect(a.stepped && b.stepped).toBe(true);
+    expect(Math.abs(a.loss - b.loss)).toBeLessThan(1e-4);
+    const wa = await single.getWeights();
+    for (const [name, values] of await pair.getWeights()) {
+      const other = wa.get(name) as Float32Array;
+      for (let i = 0; i < values.length; i++)
+        expect(Math.abs((values[i] as number) - (other[i] as number))).toBeLessThan(1e-4);
+    }
+    const before = await pair.getWeights();
+    // A NaN in the last image (replica 1's shard): every replica skips the update and backs off.
+    const bad = {
+      ...batch,
+      images: batch.images.map((x, i) => (i === batch.images.length - 1 ? Number.NaN : x)),
+    };
+    const skipped = await pair.step(bad);
+    expect(skipped.stepped).toBe(false);
+    expect(await pair.getWeights()).toEqual(before);
+    const state = (await pair.getState()) as {
+      lossScaler: { scale: number; skippedSteps: number };
+      backend: string;
+    };
+    expect(state.lossScaler).toMatchObject({ scale: 128, skippedSteps: 1 });
+    expect(state.backend).toBe('wasm');
   }, 60_000);
 
   it('rejects a bad replica count and a malformed batch', async () => {

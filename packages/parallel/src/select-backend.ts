@@ -1,0 +1,25 @@
+import { getBackend, setBackend } from '@tensorflow/tfjs-core';
+
+interface BackendModule {
+  selectBackend(options: { prefer?: string }): Promise<{ name: string }>;
+}
+
+/**
+ * Puts this worker's tfjs engine on a backend: through @bot/backend's `selectBackend` when that optional
+ * peer is installed (it registers the wasm training kernels), else `tf.setBackend(name)`. The specifier is
+ * not a literal, so that building this package does not need @bot/backend.
+ */
+export async function selectWorkerBackend(name: string | undefined): Promise<string> {
+  const specifier = '@bot/backend';
+  let backend: BackendModule | undefined;
+  try {
+    backend = (await import(specifier)) as BackendModule;
+  } catch {
+    backend = undefined;
+  }
+  if (backend) return (await backend.selectBackend(name === undefined ? {} : { prefer: name })).name;
+  if (name !== undefined && !(await setBackend(name))) {
+    throw new Error(`backend ${JSON.stringify(name)} could not be initialised in the replica worker`);
+  }
+  return getBackend();
+}

@@ -1,0 +1,69 @@
+/** A batch of images in NHWC order with its labels, and optionally K target values per image. */
+export interface StepBatch {
+  images: Float32Array;
+  shape: [number, number, number, number];
+  labels: Int32Array;
+  /**
+   * Optional target rows, K values per image (mixup's soft targets, say), split along N with the images:
+   * `targets.length` must be a multiple of N.
+   */
+  targets?: Float32Array;
+}
+
+/** A contiguous run of a batch: images [from, to). */
+export interface BatchRange {
+  readonly from: number;
+  readonly to: number;
+}
+
+/**
+ * The one rule that splits n images into `parts` contiguous runs: part k is [floor(k n / parts),
+ * floor((k + 1) n / parts)), so sizes differ by at most one and the larger runs come last. Used for the
+ * replicas' shards and for the micro-batches inside a step alike.
+ */
+export function splitEvenly(n: number, parts: number): BatchRange[] {
+  if (!Number.isInteger(n) || n < 0) throw new RangeError(`n must be an integer >= 0, got ${n}`);
+  if (!Number.isInteger(parts) || parts < 1)
+    throw new RangeError(`parts must be an integer >= 1, got ${parts}`);
+  return Array.from({ length: parts }, (_, k) => ({
+    from: Math.floor((k * n) / parts),
+    to: Math.floor(((k + 1) * n) / parts),
+  }));
+}
+
+/** The micro-batches of n images when at most `maxSize` go through one forward pass: `splitEvenly(n, ceil(n / maxSize))`. */
+export function microBatches(n: number, maxSize: number): BatchRange[] {
+  if (!(maxSize >= 1)) throw new RangeError(`microBatch must be >= 1, got ${maxSize}`);
+  return splitEvenly(n, Math.max(1, Math.ceil(n / maxSize)));
+}
+
+/** Checks that a batch's arrays agree with its shape; throws a RangeError naming what disagrees. */
+export function checkBatch(batch: StepBatch): void {
+  const [n, h, w, c] = batch.shape;
+  if (batch.images.length !== n * h * w * c || batch.labels.length !== n) {
+    throw new RangeError(
+      `batch: images has ${batch.images.length} values and labels ${batch.labels.length} for shape [${batch.shape}]`,
+    );
+  }
+  const targets = batch.targets;
+  if (targets !== undefined && (n === 0 || targets.length % n !== 0)) {
+    throw new RangeError(
+      `batch.targets has ${targets.length} values, not a multiple of the ${n} images of shape [${batch.shape}]`,
+    );
+  }
+}
+
+/** Images [from, to) of a batch as a batch of its own (views on the same memory, no copy). */
+export function sliceBatch(batch: StepBatch, { from, to }: BatchRange): StepBatch {
+  const [n, h, w, c] = batch.shape;
+  if (from === 0 && to === n) return batch;
+  const perImage = h * w * c;
+  const targets = batch.targets;
+  const perTarget = targets === undefined || n === 0 ? 0 : targets.length / n;
+  return {
+    images: batch.images.subarray(from * perImage, to * perImage),
+    shape: [to - from, h, w, c],
+    labels: batch.labels.subarray(from, to),
+    ...(targets === undefined ? {} : { targets: targets.subarray(from * perTarget, to * perTarget) }),
+  };
+}

@@ -1,0 +1,168 @@
+import { type DynamicLossScaler, float16Gradients } from '@bot/mixed-precision';
+import { clipByGlobalNorm, GradientAccumulator } from '@bot/optim';
+import {
+  dispose,
+  type NamedTensorMap,
+  type Optimizer,
+  type Scalar,
+  type Variable,
+  variableGrads,
+} from '@tensorflow/tfjs-core';
+import { microBatches, type StepBatch, sliceBatch } from './split.js';
+
+/** What one training step needs: the same in the main thread and in every replica. */
+export interface TrainingStepOptions {
+  /** Trainable variables, in the same order in every replica. */
+  variables: Variable[];
+  /** The mean loss over a (micro-)batch (e.g. forward in training mode + cross-entropy). */
+  loss(batch: StepBatch): Scalar;
+  /** Applies the final gradients (an optimizer; it is never wrapped or replaced). */
+  optimizer: Pick<Optimizer, 'applyGradients'>;
+  /**
+   * Most images one forward and backward pass takes; a larger batch is split with `microBatches` and its
+   * gradients accumulated, weighted by size, into the batch's mean gradient. Default: no limit.
+   */
+  microBatch?: number;
+  /**
+   * GradScaler-style dynamic loss scaling: the loss is scaled, the gradients unscaled and checked, an
+   * inf/NaN in any micro-batch skips the whole step, and the scale is updated once per step.
+   */
+  lossScaler?: DynamicLossScaler | null;
+  /**
+   * FP16 emulation: the forward and backward pass run on binary16-rounded working copies of the variables
+   * (the FP32 masters are restored before the update) and the gradients are rounded to binary16. Rounding
+   * the activations is the model's business (`roundLayerOutputs` of @bot/mixed-precision).
+   */
+  float16?: boolean;
+  /** Clip the final gradients to this global L2 norm (PyTorch's `clip_grad_norm_`). Default: no clipping. */
+  clipGradNorm?: number | null;
+}
+
+/** One batch's (or one replica shard's) mean gradient, before any cross-replica averaging. */
+export interface BatchGradients {
+  /** The mean gradient over the batch, unscaled, keyed by variable name (the caller disposes them). */
+  grads: NamedTensorMap;
+  /** The batch's mean loss (unscaled). */
+  loss: number;
+  /** Whether every gradient is finite (always true without a loss scaler). */
+  finite: boolean;
+}
+
+/** Gradients with their weight in the average: a replica's shard size over the batch size. */
+export interface WeightedGradients {
+  grads: NamedTensorMap;
+  weight: number;
+}
+
+export interface StepResult {
+  loss: number;
+  /** False when the step was skipped (an inf/NaN gradient under loss scaling). */
+  stepped: boolean;
+}
+
+/**
+ * The training step every mode runs: 1. split the batch into micro-batches (`microBatches`), 2. forward,
+ * loss and gradients of each (FP16-rounded and loss-scaled when asked), 3. accumulate them in a
+ * `GradientAccumulator` weighted by size, 4. unscale and check (GradScaler-style, on the loss scaler),
+ * then, in `apply`, average the replicas' gradients, update the scale, 5. clip and 6. apply with the
+ * optimizer. A single thread calls `run`; a replica calls `gradients` on its shard and `apply` on every
+ * shard's gradients, so both take the same step with the same code.
+ */
+export class TrainingStep {
+  readonly variables: Variable[];
+  readonly lossScaler: DynamicLossScaler | null;
+  private readonly options: TrainingStepOptions;
+
+  constructor(options: TrainingStepOptions) {
+    const microBatch = options.microBatch ?? Number.POSITIVE_INFINITY;
+    if (!(microBatch >= 1) || (Number.isFinite(microBatch) && !Number.isInteger(microBatch))) {
+      throw new RangeError(`microBatch must be an integer >= 1, got ${options.microBatch}`);
+    }
+    const clip = options.clipGradNorm;
+    if (clip !== undefined && clip !== null && !(clip > 0)) {
+      throw new RangeError(`clipGradNorm must be a number > 0 (or null for none), got ${clip}`);
+    }
+    this.options = { ...options, microBatch };
+    this.variables = options.variables;
+    this.lossScaler = options.lossScaler ?? null;
+  }
+
+  /** Steps 1 to 4: the batch's mean gradient, unscaled and checked, accumulated over its micro-batches. */
+  gradients(batch: StepBatch): BatchGradients {
+    const n = batch.shape[0];
+    const parts = microBatches(n, this.options.microBatch as number);
+    const accumulator = new GradientAccumulator({ steps: parts.length });
+    let loss = 0;
+    let finite = true;
+    try {
+      for (const part of parts) {
+        const weight = (part.to - part.from) / n;
+        const micro = this.microGradients(sliceBatch(batch, part));
+        accumulator.add(micro.grads, weight);
+        dispose(Object.values(micro.grads));
+        loss += weight * micro.loss;
+        finite &&= micro.finite;
+      }
+      return { grads: accumulator.mean(), loss, finite };
+    } finally {
+      accumulator.dispose();
+    }
+  }
+
+  /** Forward, loss and gradients of one micro-batch; with a loss scaler, unscaled and checked. */
+  private microGradients(batch: StepBatch): BatchGradients {
+    const scaler = this.lossScaler;
+    const lossFn = () => this.options.loss(batch);
+    const { value, grads } = this.options.float16
+      ? float16Gradients(this.variables, lossFn, scaler ?? undefined)
+      : variableGrads(() => (scaler ? scaler.scaleLoss(lossFn()) : lossFn()), this.variables);
+    const loss = (value.dataSync()[0] as number) / (scaler?.scale ?? 1);
+    value.dispose();
+    if (!scaler) return { grads, loss, finite: true };
+    const unscaled = scaler.unscaleAndCheck(grads);
+    dispose(Object.values(grads));
+    return { grads: unscaled.grads, loss, finite: unscaled.finite };
+  }
+
+  /**
+   * Steps 4 to 6: the weighted mean of the shards' gradients (one shard of weight 1 in a single thread),
+   * the loss scale's update, clipping and the optimizer's update, skipped when `finite` is false. Does not
+   * dispose the inputs. Returns whether the update ran.
+   */
+  apply(shards: readonly WeightedGradients[], finite: boolean): boolean {
+    this.lossScaler?.update(finite);
+    if (!finite) return false;
+    const accumulator = new GradientAccumulator({ steps: shards.length });
+    let mean: NamedTensorMap;
+    try {
+      for (const shard of shards) if (shard.weight > 0) accumulator.add(shard.grads, shard.weight);
+      mean = accumulator.mean();
+    } finally {
+      accumulator.dispose();
+    }
+    const maxNorm = this.options.clipGradNorm;
+    let update = mean;
+    if (maxNorm !== undefined && maxNorm !== null) {
+      const clipped = clipByGlobalNorm(mean, maxNorm);
+      clipped.norm.dispose();
+      dispose(Object.values(mean));
+      update = clipped.grads;
+    }
+    try {
+      this.options.optimizer.applyGradients(update);
+    } finally {
+      dispose(Object.values(update));
+    }
+    return true;
+  }
+
+  /** The whole step in this thread: `gradients` on the batch, then `apply`. */
+  run(batch: StepBatch): StepResult {
+    const { grads, loss, finite } = this.gradients(batch);
+    try {
+      return { loss, stepped: this.apply([{ grads, weight: 1 }], finite) };
+    } finally {
+      dispose(Object.values(grads));
+    }
+  }
+}
