@@ -73,8 +73,18 @@ function im2col(scope: KernelScope, x: TensorInfo, info: backend_util.Conv2DInfo
   return taps.length === 1 ? (taps[0] as TensorInfo) : scope.run('Concat', taps, { axis: 3 });
 }
 
+/** tfjs flag: the largest im2col tensor built at once; the batch is taken in passes of image chunks below it. */
+export const WEBGPU_IM2COL_MAX_BYTES = 'BOT_WEBGPU_IM2COL_MAX_BYTES';
+env().registerFlag(WEBGPU_IM2COL_MAX_BYTES, () => 512 * 2 ** 20);
+
+function sliceImages(scope: KernelScope, t: TensorInfo, from: number, count: number): TensorInfo {
+  if (from === 0 && count === t.shape[0]) return t;
+  const [, h, w, c] = t.shape as [number, number, number, number];
+  return scope.run('Slice', { x: t }, { begin: [from, 0, 0, 0], size: [count, h, w, c] });
+}
+
 /**
- * dW = sum over positions of im2col(x)^T dy, as a batched matmul over chunks of images summed at the end.
+ * dW = sum over positions of im2col(x)^T dy, as batched matmuls over chunks of images, summed at the end.
  * tfjs' webgpu kernel gives each filter element one thread that loops over every position of the batch:
  * a few thousand threads for the early layers of a ResNet, each running hundreds of thousands of steps.
  */
@@ -83,16 +93,25 @@ function conv2DBackpropFilterMatMul(
   x: TensorInfo,
   dy: TensorInfo,
   info: backend_util.Conv2DInfo,
+  maxColsBytes: number,
 ): TensorInfo {
   const { batchSize: n, outHeight: ho, outWidth: wo, filterHeight: kh, filterWidth: kw } = info;
   const { inChannels: cin, outChannels: cout } = info;
   const group = imagesPerChunk(n, ho * wo);
-  const chunks = n / group;
-  const rows = group * ho * wo;
-  const cols = scope.reshape(im2col(scope, x, info), [chunks, rows, kh * kw * cin]);
-  const grads = scope.reshape(dy, [chunks, rows, cout]);
-  const partial = scope.run('BatchMatMul', { a: cols, b: grads }, { transposeA: true, transposeB: false });
-  const sum = chunks === 1 ? partial : scope.run('Sum', { x: partial }, { axis: [0], keepDims: false });
+  const bytesPerImage = ho * wo * kh * kw * cin * 4;
+  const perPass = Math.max(group, Math.floor(maxColsBytes / bytesPerImage / group) * group);
+  const partials: TensorInfo[] = [];
+  for (let from = 0; from < n; from += perPass) {
+    const count = Math.min(perPass, n - from);
+    const chunks = count / group;
+    const rows = group * ho * wo;
+    const cols = im2col(scope, sliceImages(scope, x, from, count), { ...info, batchSize: count });
+    const a = scope.reshape(cols, [chunks, rows, kh * kw * cin]);
+    const b = scope.reshape(sliceImages(scope, dy, from, count), [chunks, rows, cout]);
+    const product = scope.run('BatchMatMul', { a, b }, { transposeA: true, transposeB: false });
+    partials.push(chunks === 1 ? product : scope.run('Sum', { x: product }, { axis: [0], keepDims: false }));
+  }
+  const sum = partials.length === 1 ? (partials[0] as TensorInfo) : scope.run('AddN', partials);
   return scope.reshape(sum, [kh, kw, cin, cout]);
 }
 
@@ -116,10 +135,18 @@ const conv2DBackpropFilter: KernelFunc = (args) => {
     false,
     'channelsLast',
   );
+  const binding = (backend as unknown as { device: { limits: { maxStorageBufferBindingSize: number } } })
+    .device.limits.maxStorageBufferBindingSize;
   // KernelScope only runs other registered kernels and frees temporaries here; its wasm heap helpers
   // (slice, padOrCrop) are not used on webgpu.
   return withKernelScope(backend as unknown as WasmBackendLike, 'webgpu', (scope) =>
-    conv2DBackpropFilterMatMul(scope, x, dy, info),
+    conv2DBackpropFilterMatMul(
+      scope,
+      x,
+      dy,
+      info,
+      Math.min(env().getNumber(WEBGPU_IM2COL_MAX_BYTES), binding / 2),
+    ),
   );
 };
 

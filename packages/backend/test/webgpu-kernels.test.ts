@@ -4,6 +4,7 @@ import { clipByGlobalNorm, GradientAccumulator, NesterovSGD } from '@bot/optim';
 import { AvgPool2x2Ceil, batchNormTraining, isDecayedVariable, resnet } from '@bot/resnet-variants';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { WEBGPU_IM2COL_MAX_BYTES } from '../src/index.js';
 import { setUpWebGPU } from './webgpu-setup.js';
 
 const why = await setUpWebGPU();
@@ -117,6 +118,34 @@ describe.skipIf(why !== null)('webgpu kernels against the cpu backend', () => {
       });
     }, 60_000);
   }
+
+  it('the filter gradient in several im2col passes (a small im2col budget) equals the one-pass result', async () => {
+    const xs = random(3 * 64 * 64 * 1);
+    const dys = random(3 * 64 * 64 * 2);
+    const dW = () =>
+      tf
+        .engine()
+        .runKernel(
+          'Conv2DBackpropFilter',
+          { x: tf.tensor4d(xs, [3, 64, 64, 1]), dy: tf.tensor4d(dys, [3, 64, 64, 2]) },
+          {
+            strides: [1, 1],
+            pad: 'same',
+            dataFormat: 'NHWC',
+            dimRoundingMode: undefined,
+            filterShape: [3, 3, 1, 2],
+          } as never,
+        ) as tf.Tensor;
+    const { cpu } = await onBoth(dW);
+    // 64 * 64 positions (one image per matmul chunk) * 3 * 3 * 1 * 4 bytes = 147456 per image: passes of 2 and 1.
+    tf.env().set(WEBGPU_IM2COL_MAX_BYTES, 2 * 147456 + 100);
+    try {
+      const { gpu } = await onBoth(dW);
+      expect(relativeError(cpu[0] as Float32Array, gpu[0] as Float32Array)).toBeLessThan(1e-5);
+    } finally {
+      tf.env().set(WEBGPU_IM2COL_MAX_BYTES, 512 * 2 ** 20);
+    }
+  }, 60_000);
 
   it('max pool 3x3/2 same and its gradient (odd size, batch 1)', async () => {
     const xs = random(1 * 9 * 7 * 3);
