@@ -109,7 +109,11 @@ function conv2DBackpropFilterMatMul(
     const a = scope.reshape(cols, [chunks, rows, kh * kw * cin]);
     const b = scope.reshape(sliceImages(scope, dy, from, count), [chunks, rows, cout]);
     const product = scope.run('BatchMatMul', { a, b }, { transposeA: true, transposeB: false });
-    partials.push(chunks === 1 ? product : scope.run('Sum', { x: product }, { axis: [0], keepDims: false }));
+    partials.push(
+      chunks === 1
+        ? scope.reshape(product, [kh * kw * cin, cout])
+        : scope.run('Sum', { x: product }, { axis: [0], keepDims: false }),
+    );
   }
   const sum = partials.length === 1 ? (partials[0] as TensorInfo) : scope.run('AddN', partials);
   return scope.reshape(sum, [kh, kw, cin, cout]);
