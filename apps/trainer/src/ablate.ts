@@ -88,7 +88,7 @@ export function planStudy(
     if (!preset) throw new Error(`study ${study.name}: unknown preset ${arm.preset}`);
     const name = runNameOf(arm, seed);
     const teacher =
-      arm.role === 'student' && teacherRun ? join(folder, teacherRun, 'checkpoints', 'last.ckpt') : null;
+      arm.role === 'student' && teacherRun ? new RunFolder(join(folder, teacherRun)).checkpoint : null;
     const config = resolveConfig({
       ...scalePreset(preset.config, study.scale),
       ...arm.patch,
@@ -189,29 +189,11 @@ function minutes(seconds: number): string {
   return seconds < 90 ? `${seconds.toFixed(0)} s` : `${(seconds / 60).toFixed(1)} min`;
 }
 
-/**
- * Runs every row of a study at every seed, `jobs` runs at a time, and writes the table and its plots.
- * Running it again on the same folder skips finished runs and resumes interrupted ones from their
- * checkpoints, so the table comes out the same as from one straight run.
- */
-export async function ablate(options: AblateOptions): Promise<AblateResult> {
-  const write = options.write ?? ((line: string) => console.log(line));
-  const study = findStudy(options.study);
-  if (!study) {
-    throw new ConfigError(
-      `study = ${JSON.stringify(options.study)}: unknown study; allowed: ${STUDIES.map((s) => s.name).join(', ')}`,
-    );
-  }
-  if (!Number.isInteger(options.jobs) || options.jobs < 1 || options.jobs > 64) {
-    throw new ConfigError(`jobs = ${JSON.stringify(options.jobs)}: must be an integer from 1 to 64`);
-  }
-  const overrides = options.overrides ?? {};
-  const folder = options.folder ?? join(overrides.runsDir ?? 'runs', `ablate-${study.name}`);
-  const { runsDir: _ignored, ...runOverrides } = overrides;
-  const runs = planStudy(study, options.seeds, folder, runOverrides);
-
-  // The study's own record: a second start on the same folder must ask for the same study.
-  const identity = { study: study.name, seeds: options.seeds, overrides: runOverrides };
+/** The study's folder and its record: a second start on the same folder must ask for the same study. */
+async function openStudyFolder(
+  folder: string,
+  identity: { study: string; seeds: readonly number[]; overrides: ConfigPatch },
+): Promise<void> {
   const studyFile = join(folder, 'study.json');
   if (existsSync(studyFile)) {
     const saved = JSON.parse(readFileSync(studyFile, 'utf8')) as typeof identity;
@@ -226,13 +208,12 @@ export async function ablate(options: AblateOptions): Promise<AblateResult> {
     await writeFileAtomic(studyFile, `${JSON.stringify(identity, null, 2)}\n`);
   }
   for (const dir of ['configs', 'logs']) mkdirSync(join(folder, dir), { recursive: true });
-  const timingFile = join(folder, 'timing.jsonl');
-  const cli = options.cli ?? fileURLToPath(new URL('./cli.js', import.meta.url));
+}
 
-  // Materialise each data set once here: parallel runs would otherwise all write the same synthetic set.
+/** Classes and channels of each data set, materialised once here (parallel runs would all write a synthetic set). */
+async function dataShapes(runs: readonly PlannedRun[], folder: string) {
   const dataKeys = new Map<string, TrainConfig>();
-  for (const run of runs) {
-    const c = run.config;
+  for (const { config: c } of runs) {
     const key =
       c.data === 'synthetic'
         ? `synthetic/${c.syntheticClasses}/${c.syntheticPerClass}/${c.syntheticSize}/${c.seed}`
@@ -244,85 +225,143 @@ export async function ablate(options: AblateOptions): Promise<AblateResult> {
     const data = await openData(c, join(folder, '.cache'));
     shapes.set(c.data, { numClasses: data.classes.length, inputChannels: data.inputChannels });
   }
+  return shapes;
+}
 
-  const done = new Set(runs.filter((r) => finalEpoch(r, folder)).map((r) => r.name));
-  const failed: { run: string; log: string }[] = [];
-  const todo = runs.filter((r) => !done.has(r.name));
+/** Starts a study's runs as processes, `jobs` at a time, teachers before their students; counts and reports. */
+class StudyScheduler {
+  readonly done: Set<string>;
+  readonly failed: { run: string; log: string }[] = [];
+  interrupted = false;
+  private readonly finishedSeconds: number[] = [];
+  private readonly running = new Map<string, Promise<void>>();
+  private started: number;
+  private readonly timingFile: string;
+  private readonly cli: string;
+
+  constructor(
+    private readonly runs: readonly PlannedRun[],
+    private readonly folder: string,
+    private readonly options: AblateOptions,
+    private readonly write: (line: string) => void,
+  ) {
+    this.done = new Set(runs.filter((r) => finalEpoch(r, folder)).map((r) => r.name));
+    this.started = this.done.size;
+    this.timingFile = join(folder, 'timing.jsonl');
+    this.cli = options.cli ?? fileURLToPath(new URL('./cli.js', import.meta.url));
+  }
+
+  get wallTimes(): Map<string, number> {
+    return readWallTimes(this.timingFile);
+  }
+
+  private blocked(run: PlannedRun): boolean {
+    return run.teacherRun !== null && !this.done.has(run.teacherRun);
+  }
+
+  private async launch(run: PlannedRun): Promise<void> {
+    const runDir = new RunFolder(join(this.folder, run.name));
+    const log = join(this.folder, 'logs', `${run.name}.log`);
+    if (existsSync(runDir.checkpoint)) return this.execute(run, ['--resume', runDir.root], log);
+    // Started but killed before its first checkpoint: nothing in it is worth keeping.
+    if (existsSync(runDir.root)) rmSync(runDir.root, { recursive: true, force: true });
+    const configFile = join(this.folder, 'configs', `${run.name}.json`);
+    await writeFileAtomic(configFile, `${JSON.stringify(run.config, null, 2)}\n`);
+    return this.execute(run, ['--config', configFile], log);
+  }
+
+  private async execute(run: PlannedRun, args: string[], log: string): Promise<void> {
+    const { runs, options, write } = this;
+    this.started += 1;
+    write(`[${this.started}/${runs.length}] start ${run.name}${args[0] === '--resume' ? ' (resuming)' : ''}`);
+    const exit = await startRun(this.cli, args, log, options.signal);
+    appendFileSync(
+      this.timingFile,
+      `${JSON.stringify({ run: run.name, seconds: exit.seconds, code: exit.code })}\n`,
+    );
+    const last = finalEpoch(run, this.folder);
+    if (exit.code === 0 && last) {
+      this.done.add(run.name);
+      this.finishedSeconds.push(exit.seconds);
+      const left = runs.length - this.done.size;
+      const mean = this.finishedSeconds.reduce((a, b) => a + b, 0) / this.finishedSeconds.length;
+      write(
+        `[${this.done.size}/${runs.length}] done  ${run.name}: top-1 ${(100 * last.top1).toFixed(2)}%, top-5 ${(100 * last.top5).toFixed(2)}% in ${minutes(exit.seconds)}${left > 0 ? `; about ${minutes((mean * left) / options.jobs)} left` : ''}`,
+      );
+    } else if (exit.code === 130 || options.signal?.aborted) {
+      this.interrupted = true;
+      write(`        ${run.name} stopped and saved its checkpoint`);
+    } else {
+      this.failed.push({ run: run.name, log });
+      write(`        ${run.name} failed (exit ${exit.code}); see ${log}`);
+    }
+  }
+
+  /** Runs everything not done yet; a run whose teacher did not finish is reported as failed. */
+  async runAll(): Promise<void> {
+    const { options, running } = this;
+    const todo = this.runs.filter((r) => !this.done.has(r.name));
+    while (!options.signal?.aborted) {
+      const failedNames = new Set(this.failed.map((f) => f.run));
+      const ready = todo.filter(
+        (r) => !this.done.has(r.name) && !running.has(r.name) && !failedNames.has(r.name) && !this.blocked(r),
+      );
+      while (running.size < options.jobs && ready.length > 0 && !options.signal?.aborted) {
+        const run = ready.shift()!;
+        running.set(
+          run.name,
+          this.launch(run).finally(() => running.delete(run.name)),
+        );
+      }
+      if (running.size === 0) break;
+      await Promise.race(running.values());
+    }
+    await Promise.all(running.values());
+    if (options.signal?.aborted) this.interrupted = true;
+    if (this.interrupted) return;
+    for (const run of todo.filter((r) => !this.done.has(r.name) && this.blocked(r))) {
+      this.failed.push({ run: run.name, log: `its teacher ${run.teacherRun} did not finish` });
+    }
+  }
+}
+
+function checkAblateOptions(options: AblateOptions): Study {
+  const study = findStudy(options.study);
+  if (!study) {
+    throw new ConfigError(
+      `study = ${JSON.stringify(options.study)}: unknown study; allowed: ${STUDIES.map((s) => s.name).join(', ')}`,
+    );
+  }
+  if (!Number.isInteger(options.jobs) || options.jobs < 1 || options.jobs > 64) {
+    throw new ConfigError(`jobs = ${JSON.stringify(options.jobs)}: must be an integer from 1 to 64`);
+  }
+  return study;
+}
+
+/**
+ * Runs every row of a study at every seed, `jobs` runs at a time, and writes the table and its plots.
+ * Running it again on the same folder skips finished runs and resumes interrupted ones from their
+ * checkpoints, so the table comes out the same as from one straight run.
+ */
+export async function ablate(options: AblateOptions): Promise<AblateResult> {
+  const write = options.write ?? ((line: string) => console.log(line));
+  const study = checkAblateOptions(options);
+  const overrides = options.overrides ?? {};
+  const folder = options.folder ?? join(overrides.runsDir ?? 'runs', `ablate-${study.name}`);
+  const { runsDir: _ignored, ...runOverrides } = overrides;
+  const runs = planStudy(study, options.seeds, folder, runOverrides);
+  await openStudyFolder(folder, { study: study.name, seeds: options.seeds, overrides: runOverrides });
+  const shapes = await dataShapes(runs, folder);
+  const scheduler = new StudyScheduler(runs, folder, options, write);
   const rows = study.arms.filter((a) => a.role !== 'teacher').length;
   const teacher = rows < study.arms.length ? ' + a teacher' : '';
   write(
-    `study ${study.name}: ${runs.length} runs (${rows} rows x ${options.seeds.length} seeds${teacher}), ${done.size} already done, ${options.jobs} at a time; folder ${folder}`,
+    `study ${study.name}: ${runs.length} runs (${rows} rows x ${options.seeds.length} seeds${teacher}), ${scheduler.done.size} already done, ${options.jobs} at a time; folder ${folder}`,
   );
   write(`scale: ${study.scale.description}`);
   if (Object.keys(runOverrides).length > 0) write(`changed for every run: ${overridesText(runOverrides)}`);
-
-  const finishedSeconds: number[] = [];
-  const running = new Map<string, Promise<void>>();
-  let interrupted = false;
-  let started = done.size;
-
-  const launch = async (run: PlannedRun): Promise<void> => {
-    const runDir = join(folder, run.name);
-    const log = join(folder, 'logs', `${run.name}.log`);
-    if (existsSync(join(runDir, 'checkpoints', 'last.ckpt'))) return execute(run, ['--resume', runDir], log);
-    // Started but killed before its first checkpoint: nothing in it is worth keeping.
-    if (existsSync(runDir)) rmSync(runDir, { recursive: true, force: true });
-    const configFile = join(folder, 'configs', `${run.name}.json`);
-    await writeFileAtomic(configFile, `${JSON.stringify(run.config, null, 2)}\n`);
-    return execute(run, ['--config', configFile], log);
-  };
-
-  const execute = async (run: PlannedRun, args: string[], log: string): Promise<void> => {
-    started += 1;
-    write(`[${started}/${runs.length}] start ${run.name}${args[0] === '--resume' ? ' (resuming)' : ''}`);
-    const exit = await startRun(cli, args, log, options.signal);
-    appendFileSync(
-      timingFile,
-      `${JSON.stringify({ run: run.name, seconds: exit.seconds, code: exit.code })}\n`,
-    );
-    const last = finalEpoch(run, folder);
-    if (exit.code === 0 && last) {
-      done.add(run.name);
-      finishedSeconds.push(exit.seconds);
-      const left = runs.length - done.size;
-      const mean = finishedSeconds.reduce((a, b) => a + b, 0) / finishedSeconds.length;
-      write(
-        `[${done.size}/${runs.length}] done  ${run.name}: top-1 ${(100 * last.top1).toFixed(2)}%, top-5 ${(100 * last.top5).toFixed(2)}% in ${minutes(exit.seconds)}${left > 0 ? `; about ${minutes((mean * left) / options.jobs)} left` : ''}`,
-      );
-    } else if (exit.code === 130 || options.signal?.aborted) {
-      interrupted = true;
-      write(`        ${run.name} stopped and saved its checkpoint`);
-    } else {
-      failed.push({ run: run.name, log });
-      write(`        ${run.name} failed (exit ${exit.code}); see ${log}`);
-    }
-  };
-
-  const blocked = (run: PlannedRun) => run.teacherRun !== null && !done.has(run.teacherRun);
-  while (!options.signal?.aborted) {
-    const failedNames = new Set(failed.map((f) => f.run));
-    const ready = todo.filter(
-      (r) => !done.has(r.name) && !running.has(r.name) && !failedNames.has(r.name) && !blocked(r),
-    );
-    while (running.size < options.jobs && ready.length > 0 && !options.signal?.aborted) {
-      const run = ready.shift()!;
-      running.set(
-        run.name,
-        launch(run).finally(() => running.delete(run.name)),
-      );
-    }
-    if (running.size === 0) break;
-    await Promise.race(running.values());
-  }
-  await Promise.all(running.values());
-  if (options.signal?.aborted) interrupted = true;
-
-  const waiting = todo.filter((r) => !done.has(r.name) && blocked(r) && !interrupted);
-  for (const run of waiting) {
-    failed.push({ run: run.name, log: `its teacher ${run.teacherRun} did not finish` });
-  }
-
-  const wall = readWallTimes(timingFile);
+  await scheduler.runAll();
+  const wall = scheduler.wallTimes;
   const table = studyTable(
     study,
     options.seeds,
@@ -330,6 +369,7 @@ export async function ablate(options: AblateOptions): Promise<AblateResult> {
     runOverrides,
   );
   await writeStudyResults(folder, study, table);
+  const { done, interrupted, failed } = scheduler;
   write(
     interrupted
       ? `interrupted: ${done.size} of ${runs.length} runs done; run the same command again to resume`

@@ -1,12 +1,10 @@
-import { statSync } from 'node:fs';
 import { join } from 'node:path';
-import * as tf from '@tensorflow/tfjs';
-import { architectureOf, assignWeights, readCheckpoint } from './checkpoint.js';
+import type { ConfigPatch } from './config.js';
 import { ConfigError, TrainerError } from './errors.js';
 import { type Accuracy, evaluate } from './evaluate.js';
+import { loadForInference } from './inference.js';
 import { chooseBackend } from './integrations/backend.js';
 import { DataLoader, openData } from './integrations/data.js';
-import { resnet, resnetConfigOf } from './integrations/model.js';
 import { resolveConfig } from './resolve.js';
 
 export interface EvalOptions {
@@ -14,10 +12,12 @@ export interface EvalOptions {
   valLimit?: string | number;
   batchSize?: string | number;
   backend?: string;
+  /** For a .safetensors file: the architecture (config fields such as depth, variant, width, stem, inputSize). */
+  architecture?: ConfigPatch;
   write?: (line: string) => void;
 }
 
-function positive(name: string, value: string | number | undefined): number | undefined {
+export function positive(name: string, value: string | number | undefined): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1)
@@ -35,34 +35,29 @@ export async function evalCheckpoint(path: string, options: EvalOptions = {}): P
   return 0;
 }
 
+/** Top-1, top-5, loss and count of a run, checkpoint, export folder or safetensors file on a validation split. */
 export async function evaluateCheckpoint(path: string, options: EvalOptions = {}): Promise<Accuracy> {
-  let file = path;
-  try {
-    if (statSync(path).isDirectory()) file = join(path, 'checkpoints', 'last.ckpt');
-  } catch {
-    throw new TrainerError(`checkpoint ${path} does not exist`);
-  }
-  const { state, weights } = await readCheckpoint(file);
   const valLimit = positive('valLimit', options.valLimit);
   const batchSize = positive('batchSize', options.batchSize) ?? 64;
-  const config = resolveConfig(
-    {
-      ...(options.data ? { data: options.data } : {}),
-      ...(valLimit ? { valLimit } : {}),
-      ...(options.backend ? { backend: options.backend as never } : {}),
-    },
-    state.config,
-  );
-  await chooseBackend(config.backend);
-  const data = await openData(config, join(config.runsDir, '.cache'));
-  if (data.classes.length !== state.numClasses || data.inputChannels !== state.inputChannels) {
-    throw new TrainerError(
-      `checkpoint ${file} is a ${architectureOf(state.config, state.numClasses, state.inputChannels)} model but ${data.description} has ${data.classes.length} classes and ${data.inputChannels} channel(s)`,
-    );
-  }
-  const model = resnet(resnetConfigOf(state.config, state.numClasses, state.inputChannels));
+  const backend = options.backend ? { backend: options.backend } : {};
+  await chooseBackend(resolveConfig(backend).backend);
+  const loaded = await loadForInference(path, {
+    ...options.architecture,
+    ...(options.data ? { data: options.data } : {}),
+  });
   try {
-    assignWeights(model, weights, `checkpoint ${file}`, (d, s) => tf.tensor(d, s));
+    const config = resolveConfig(
+      { ...(options.data ? { data: options.data } : {}), ...(valLimit ? { valLimit } : {}), ...backend },
+      loaded.config,
+    );
+    if (config.data === 'none')
+      throw new ConfigError(`data = missing: pass --data <root with val/> to evaluate ${path}`);
+    const data = await openData(config, join(config.runsDir, '.cache'));
+    if (data.classes.length !== loaded.numClasses || data.inputChannels !== loaded.inputChannels) {
+      throw new TrainerError(
+        `${loaded.description} predicts ${loaded.numClasses} classes from ${loaded.inputChannels} channel(s), but ${data.description} has ${data.classes.length} classes and ${data.inputChannels} channel(s)`,
+      );
+    }
     const loader = new DataLoader(data.val, {
       batchSize,
       seed: config.seed,
@@ -70,10 +65,10 @@ export async function evaluateCheckpoint(path: string, options: EvalOptions = {}
       dropLast: false,
       concurrency: config.workers,
     });
-    const accuracy = await evaluate(model, loader.epoch(0), state.numClasses);
+    const accuracy = await evaluate(loaded.model, loader.epoch(0), loaded.numClasses);
     await loader.close();
     return accuracy;
   } finally {
-    model.dispose();
+    loaded.model.dispose();
   }
 }

@@ -1,5 +1,5 @@
 import { type Command, Option } from 'commander';
-import { type ConfigPatch, FIELDS, type GROUPS, type TrainConfig } from './config.js';
+import { type ConfigPatch, FIELDS, GROUPS, type TrainConfig } from './config.js';
 import { normalizePatch } from './resolve.js';
 
 type Kind = 'number' | 'nullable-number' | 'string' | 'nullable-string' | 'boolean' | 'list' | 'pair';
@@ -178,15 +178,19 @@ function fieldOption(field: keyof TrainConfig, kind: Kind, preset: TrainConfig |
  * and --config, grouped by section in --help, each showing the preset's value.
  */
 export function addConfigOptions(command: Command, preset?: TrainConfig): Command {
+  // Section by section, in GROUPS order (commander lists the sections in the order it meets them).
+  const fields = (Object.entries(KINDS) as [keyof TrainConfig, Kind][]).sort(
+    ([a], [b]) => GROUPS.indexOf(FIELDS[a].group) - GROUPS.indexOf(FIELDS[b].group),
+  );
+  for (const [field, kind] of fields) {
+    for (const option of fieldOption(field, kind, preset)) command.addOption(option);
+  }
   command.addOption(
     new Option(
       '--config <file>',
       'YAML or JSON config file with any of the fields (camelCase or snake_case; flags win)',
     ).helpGroup('Run:'),
   );
-  for (const [field, kind] of Object.entries(KINDS) as [keyof TrainConfig, Kind][]) {
-    for (const option of fieldOption(field, kind, preset)) command.addOption(option);
-  }
   for (const alias of ALIASES) {
     const option = new Option(alias.flag, alias.help).helpGroup(`${ALIAS_GROUP[alias.field] ?? 'Run'}:`);
     const kind = KINDS[alias.field as keyof TrainConfig];

@@ -1,10 +1,12 @@
 export { type AblateOptions, type AblateResult, ablate, type PlannedRun, planStudy } from './ablate.js';
 export { type CheckpointContents, readCheckpoint, type TrainingState } from './checkpoint.js';
-export { FIELD_HELP, type TrainConfig, trainConfigSchema } from './config.js';
+export { FIELD_HELP, FIELDS, type TrainConfig, trainConfigSchema } from './config.js';
 export { ConfigError, TrainerError } from './errors.js';
 export { evaluateCheckpoint } from './eval-command.js';
 export { folderHandler, folderLoader } from './export.js';
+export { type InferenceModel, loadForInference } from './inference.js';
 export { main } from './main.js';
+export { type Prediction, predictImages } from './predict.js';
 export { findPreset, PRESETS, type Preset } from './presets.js';
 export { DEFAULT_PRESET, resolveConfig } from './resolve.js';
 export { findStudy, STUDIES, type Study, type StudyArm, type StudyScale, scalePreset } from './studies.js';

@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import { readCheckpoint } from './checkpoint.js';
 import type { TrainConfig } from './config.js';
 import { TrainerError } from './errors.js';
-import { loadSafetensors, type ResNetConfig } from './integrations/model.js';
+import { loadSafetensors, type ResNetConfig, resnet } from './integrations/model.js';
 import { tensorShapes } from './tensor-file.js';
 
 /** Which weights of an initial checkpoint a model took, and which it left at their initial values. */
@@ -32,6 +32,26 @@ export async function readSafetensorsFile(
       `${what} = ${JSON.stringify(path)}: not a readable safetensors file: ${(error as Error).message}`,
     );
   }
+}
+
+/**
+ * A model of `resnetConfig` holding a safetensors state_dict; a file that does not fit throws a TrainerError
+ * starting with `what` and ending with `hint`.
+ */
+export function modelFromSafetensors(
+  resnetConfig: ResNetConfig,
+  bytes: Uint8Array,
+  what: string,
+  hint = '',
+): tf.LayersModel {
+  const model = resnet(resnetConfig);
+  try {
+    loadSafetensors(model, resnetConfig, bytes);
+  } catch (error) {
+    model.dispose();
+    throw new TrainerError(`${what}: ${(error as Error).message}${hint}`);
+  }
+  return model;
 }
 
 const isClassifier = (key: string) => key.startsWith('fc.');

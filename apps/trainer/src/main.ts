@@ -1,21 +1,50 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { ablate } from './ablate.js';
 import { writeFileAtomic } from './atomic-write.js';
+import type { ConfigPatch } from './config.js';
 import { ConfigError, TrainerError } from './errors.js';
 import { evalCheckpoint } from './eval-command.js';
 import { addConfigOptions, flagsToPatch } from './flags.js';
-import { PRESETS } from './presets.js';
-import { readConfigFile, resolveConfig } from './resolve.js';
+import { predictCommand } from './predict.js';
+import { findPreset, PRESETS } from './presets.js';
+import { DEFAULT_PRESET, normalizePatch, readConfigFile, resolveConfig } from './resolve.js';
 import { STUDIES } from './studies.js';
-import { train } from './train.js';
+import { type TrainResult, train } from './train.js';
+
+/** The app's version, from its package.json. */
+export function version(): string {
+  const manifest = new URL('../package.json', import.meta.url);
+  return (JSON.parse(readFileSync(manifest, 'utf8')) as { version: string }).version;
+}
 
 function resolveFromOptions(options: Record<string, unknown>, resume?: string) {
   const configFile = typeof options['config'] === 'string' ? readConfigFile(options['config']) : {};
   // A resumed run starts from its own saved config; a --config file and flags still override it.
   const base = resume ? readConfigFile(join(resume, 'config.json')) : {};
   return resolveConfig(flagsToPatch(options), { ...base, ...configFile });
+}
+
+/** The closing lines of a finished run: what it reached, where things are, and commands that run as shown. */
+function summary(result: TrainResult, preset: string): string[] {
+  const last = result.epochs.at(-1);
+  const f = result.final;
+  return [
+    '',
+    ...(f
+      ? [
+          `done: top-1 ${(100 * f.top1).toFixed(2)}%, top-5 ${(100 * f.top5).toFixed(2)}% on ${f.count} validation images after ${last?.epoch ?? '?'} epochs (${preset} preset)`,
+        ]
+      : []),
+    `report: ${result.report}`,
+    ...(result.exported
+      ? [`model: ${result.exported.tfjs} (tfjs LayersModel), ${result.exported.safetensors}`]
+      : []),
+    `next: npx bot-train eval ${result.run}`,
+    `      npx bot-train --epochs 6          (this recipe, longer)`,
+    "      npx bot-train recipes             (the paper's recipes; train one on your images with --data <folder with train/ and val/>)",
+  ];
 }
 
 async function runTrain(options: Record<string, unknown>): Promise<number> {
@@ -30,22 +59,7 @@ async function runTrain(options: Record<string, unknown>): Promise<number> {
     async (signal) => {
       const result = await train(config, { ...(resume ? { resume } : {}), signal });
       if (result.interrupted) return 130;
-      const last = result.epochs.at(-1);
-      console.log('');
-      if (result.final) {
-        console.log(
-          `done: top-1 ${(100 * result.final.top1).toFixed(2)}%, top-5 ${(100 * result.final.top5).toFixed(2)}% on ${result.final.count} validation images after ${last?.epoch ?? config.epochs} epochs (${config.preset} preset)`,
-        );
-      }
-      console.log(`report: ${result.report}`);
-      if (result.exported)
-        console.log(`model: ${result.exported.tfjs} (tfjs LayersModel), ${result.exported.safetensors}`);
-      console.log(
-        "next: `bot-train --epochs 6` trains the demo longer; `bot-train recipes` lists the paper's recipes;",
-      );
-      console.log(
-        '      `bot-train --preset resnet50-d --data <root with train/ and val/>` trains on your own ImageFolder',
-      );
+      for (const line of summary(result, config.preset)) console.log(line);
       return 0;
     },
   );
@@ -79,29 +93,28 @@ function parseSeeds(text: string): number[] {
   return seeds;
 }
 
-async function runAblate(options: Record<string, unknown>): Promise<number> {
-  if (options['list'] || typeof options['study'] !== 'string') {
-    const width = Math.max(...STUDIES.map((s) => s.name.length));
-    const lines = STUDIES.map((s) => `${s.name.padEnd(width)}  ${s.summary}`);
-    if (options['list']) {
-      for (const line of lines) console.log(line);
-      return 0;
-    }
+function listStudies(options: Record<string, unknown>): number {
+  const width = Math.max(...STUDIES.map((s) => s.name.length));
+  const lines = STUDIES.map((s) => `${s.name.padEnd(width)}  ${s.summary}`);
+  if (!options['list'])
     throw new ConfigError(`study = missing: pass --study <name>, one of:\n  ${lines.join('\n  ')}`);
-  }
-  const jobs = Number(options['jobs']);
-  const seeds = parseSeeds(String(options['seeds']));
+  for (const line of lines) console.log(line);
+  return 0;
+}
+
+async function runAblate(options: Record<string, unknown>): Promise<number> {
+  if (options['list'] || typeof options['study'] !== 'string') return listStudies(options);
   const configFile = typeof options['config'] === 'string' ? readConfigFile(options['config']) : {};
   const overrides = { ...configFile, ...flagsToPatch(options) };
-  const runsDir = overrides.runsDir ?? 'runs';
-  const folder = typeof options['name'] === 'string' ? join(runsDir, options['name']) : undefined;
+  const folder =
+    typeof options['name'] === 'string' ? join(overrides.runsDir ?? 'runs', options['name']) : undefined;
   const result = await withInterrupt(
     'Ctrl-C: the running runs save a checkpoint and stop (press again to quit without saving)',
     (signal) =>
       ablate({
         study: options['study'] as string,
-        seeds,
-        jobs,
+        seeds: parseSeeds(String(options['seeds'])),
+        jobs: Number(options['jobs']),
         overrides,
         signal,
         ...(folder ? { folder } : {}),
@@ -118,104 +131,146 @@ async function runAblate(options: Record<string, unknown>): Promise<number> {
   return 0;
 }
 
+function listRecipes(): number {
+  const width = Math.max(...PRESETS.map((p) => p.name.length));
+  for (const p of PRESETS) {
+    const top1 = p.paperTop1 === null ? '' : ` (paper top-1 ${p.paperTop1})`;
+    console.log(`${p.name.padEnd(width)}  ${p.summary}${top1}`);
+  }
+  return 0;
+}
+
+/** The preset --help shows the defaults of: the one --preset names on the command line, else the default. */
+function presetForHelp(argv: readonly string[]) {
+  const at = argv.findIndex((a) => a === '--preset' || a.startsWith('--preset='));
+  const name = at < 0 ? DEFAULT_PRESET : (argv[at]?.split('=')[1] ?? argv[at + 1] ?? DEFAULT_PRESET);
+  return (findPreset(name) ?? findPreset(DEFAULT_PRESET))?.config;
+}
+
+/** --model, --depth, --variant, --width, --stem and --input-size of eval and predict, for a .safetensors file. */
+function withArchitecture(command: Command): Command {
+  return command
+    .option('--model <name>', 'timm model name for a .safetensors file, e.g. resnet50d')
+    .option('--depth <n>', 'ResNet depth of a .safetensors file')
+    .option('--variant <v>', 'ResNet variant (A-D) of a .safetensors file')
+    .option('--width <x>', 'width multiplier of a .safetensors file')
+    .option('--stem <stem>', "'imagenet' or 'cifar' stem of a .safetensors file")
+    .option('--input-size <n>', 'input side in pixels of a .safetensors file (default 224)')
+    .option('--backend <name>', 'tfjs backend (auto, wasm, cpu, ...)');
+}
+
+function architectureOf(options: Record<string, unknown>): ConfigPatch {
+  const picked: Record<string, unknown> = {};
+  for (const key of ['model', 'depth', 'variant', 'width', 'stem', 'inputSize']) {
+    const value = options[key];
+    if (value !== undefined)
+      picked[key] = key === 'model' || key === 'variant' || key === 'stem' ? value : Number(value);
+  }
+  return normalizePatch(picked, 'flags');
+}
+
+function commands(run: (work: () => Promise<number>) => void, argv: readonly string[]): Command[] {
+  const train = addConfigOptions(
+    new Command('train').description('train a model (the default command; with no flags: the demo preset)'),
+    presetForHelp(argv),
+  ).addOption(
+    new Option('--resume <run>', 'continue the run in this folder from its last checkpoint').helpGroup(
+      'Run:',
+    ),
+  );
+  train.action((options) => run(() => runTrain(options)));
+  const printConfig = addConfigOptions(
+    new Command('print-config').description('print the fully resolved config as JSON'),
+  ).action((options) =>
+    run(async () => {
+      console.log(JSON.stringify(resolveFromOptions(options), null, 2));
+      return 0;
+    }),
+  );
+  const ablateCommand = addConfigOptions(
+    new Command('ablate').description(
+      "train every row of one of the paper's ablation studies over several seeds and write its table and plots (resumable: run the same command again)",
+    ),
+  )
+    .option('--study <name>', 'the study (see --list)')
+    .option('--list', 'list the studies')
+    .option('--seeds <list>', 'comma-separated seeds', '0,1,2')
+    .option('--jobs <n>', 'runs trained at once, one process (one core) each', '2')
+    .option('--name <folder>', 'study folder under --runs-dir (default ablate-<study>)')
+    .action((options) => run(() => runAblate(options)));
+  const recipes = new Command('recipes')
+    .description("list the presets, one per row of the paper's tables")
+    .action(() => run(async () => listRecipes()));
+  const evalCommand = withArchitecture(
+    new Command('eval')
+      .description(
+        'top-1/top-5 of a run, checkpoint, export folder or timm/torchvision .safetensors on a validation split',
+      )
+      .argument('<model>', 'a run folder, a .ckpt, an export folder or a .safetensors file')
+      .option('--data <data>', "data set (default: the checkpoint's; required for a .safetensors file)")
+      .option('--val-limit <n>', 'evaluate N images spread evenly over the set')
+      .option('--batch-size <n>', 'images per forward pass', '64'),
+  ).action((model: string, options) =>
+    run(() => evalCheckpoint(model, { ...options, architecture: architectureOf(options) })),
+  );
+  const predict = withArchitecture(
+    new Command('predict')
+      .description('top-k classes and probabilities of your images')
+      .argument('<model>', 'a run folder, an export folder, a .ckpt or a .safetensors file')
+      .argument('<images...>', 'image files or folders of images')
+      .option('-k, --top <n>', 'classes per image', '5')
+      .option('--json', 'print JSON'),
+  ).action((model: string, images: string[], options) =>
+    run(() =>
+      predictCommand(model, images, {
+        ...options,
+        top: Number(options.top),
+        architecture: architectureOf(options),
+      }),
+    ),
+  );
+  return [train, printConfig, ablateCommand, recipes, evalCommand, predict];
+}
+
+function exitCode(error: unknown): number {
+  if (error instanceof CommanderError) {
+    return error.code === 'commander.helpDisplayed' ||
+      error.code === 'commander.version' ||
+      error.exitCode === 0
+      ? 0
+      : 2;
+  }
+  if (error instanceof TrainerError) {
+    console.error(`bot-train: ${error.message}`);
+    return error.exitCode;
+  }
+  // The packages throw RangeError for a bad value (e.g. an input size too small for the stem).
+  if (error instanceof RangeError) {
+    console.error(`bot-train: ${error.message}`);
+    return 2;
+  }
+  throw error;
+}
+
+/** The command line; resolves to the exit code. */
 export async function main(argv: string[]): Promise<number> {
   const program = new Command('bot-train')
     .description('Reference trainer for "Bag of Tricks for Image Classification" on TensorFlow.js')
+    .version(version(), '-V, --version', 'print the version')
     .exitOverride()
     .showHelpAfterError(false);
-
-  const trainCommand = addConfigOptions(
-    new Command('train').description('train a model (the default command; with no flags: the demo preset)'),
-  )
-    .option('--resume <run>', 'continue the run in this folder from its last checkpoint')
-    .exitOverride();
   let action: Promise<number> = Promise.resolve(0);
-  trainCommand.action((options) => {
-    action = runTrain(options);
-  });
-  program.addCommand(trainCommand, { isDefault: true });
-
-  program.addCommand(
-    addConfigOptions(new Command('print-config').description('print the fully resolved config as JSON'))
-      .exitOverride()
-      .action((options) => {
-        action = (async () => {
-          console.log(JSON.stringify(resolveFromOptions(options), null, 2));
-          return 0;
-        })();
-      }),
-  );
-
-  program.addCommand(
-    addConfigOptions(
-      new Command('ablate').description(
-        "train every row of one of the paper's ablation studies over several seeds and write its table and plots (resumable: run the same command again)",
-      ),
-    )
-      .option('--study <name>', 'the study (see --list)')
-      .option('--list', 'list the studies')
-      .option('--seeds <list>', 'comma-separated seeds', '0,1,2')
-      .option('--jobs <n>', 'runs trained at once, one process (one core) each', '2')
-      .option('--name <folder>', 'study folder under --runs-dir (default ablate-<study>)')
-      .exitOverride()
-      .action((options) => {
-        action = runAblate(options);
-      }),
-  );
-
-  program.addCommand(
-    new Command('recipes')
-      .description("list the presets, one per row of the paper's tables")
-      .exitOverride()
-      .action(() => {
-        action = (async () => {
-          const width = Math.max(...PRESETS.map((p) => p.name.length));
-          for (const p of PRESETS) {
-            const top1 = p.paperTop1 === null ? '' : ` (paper top-1 ${p.paperTop1})`;
-            console.log(`${p.name.padEnd(width)}  ${p.summary}${top1}`);
-          }
-          return 0;
-        })();
-      }),
-  );
-
-  program.addCommand(
-    new Command('eval')
-      .description('top-1/top-5 of a checkpoint (or a run folder) on the validation split of a data set')
-      .argument('<checkpoint>', 'a .ckpt file or a run folder')
-      .option('--data <data>', "data set (default: the checkpoint's)")
-      .option('--val-limit <n>', 'evaluate N images spread evenly over the set')
-      .option('--batch-size <n>', 'images per forward pass', '64')
-      .option('--backend <name>', 'tfjs backend (auto, wasm, cpu, ...)')
-      .exitOverride()
-      .action((checkpoint: string, options) => {
-        action = evalCheckpoint(checkpoint, options);
-      }),
-  );
-
+  const run = (work: () => Promise<number>) => {
+    action = work();
+  };
+  for (const [i, command] of commands(run, argv).entries()) {
+    command.exitOverride();
+    program.addCommand(command, i === 0 ? { isDefault: true } : {});
+  }
   try {
     await program.parseAsync(argv, { from: 'user' });
     return await action;
   } catch (error) {
-    if (error instanceof CommanderError) {
-      if (
-        error.code === 'commander.helpDisplayed' ||
-        error.code === 'commander.version' ||
-        error.exitCode === 0
-      ) {
-        return 0;
-      }
-      return 2;
-    }
-    if (error instanceof TrainerError) {
-      console.error(`bot-train: ${error.message}`);
-      return error.exitCode;
-    }
-    // The packages throw RangeError for a bad value (e.g. an input size too small for the stem).
-    if (error instanceof RangeError) {
-      console.error(`bot-train: ${error.message}`);
-      return 2;
-    }
-    throw error;
+    return exitCode(error);
   }
 }

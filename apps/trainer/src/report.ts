@@ -28,6 +28,13 @@ function pct(x: number | null | undefined): string {
   return fixed(x, 2, 100);
 }
 
+/** A series with at most this many points gets a dot on each, so that sparse series show their points. */
+export const SPARSE_POINTS = 40;
+
+function series(name: string, x: number[], y: number[]) {
+  return { name, x, y, markers: x.length <= SPARSE_POINTS };
+}
+
 /** The three charts of a run as standalone SVG strings. */
 export function curves(steps: readonly StepRecord[], epochs: readonly EpochRecord[], stepsPerEpoch: number) {
   const stepX = steps.map((s) => s.step / stepsPerEpoch);
@@ -35,24 +42,49 @@ export function curves(steps: readonly StepRecord[], epochs: readonly EpochRecor
   const size = { width: 640, height: 320 };
   const loss = svgLineChart(
     [
-      { name: 'train loss', x: stepX, y: steps.map((s) => s.loss) },
-      { name: 'val loss', x: epochX, y: epochs.map((e) => e.valLoss) },
+      series(
+        'train loss',
+        stepX,
+        steps.map((s) => s.loss),
+      ),
+      series(
+        'val loss',
+        epochX,
+        epochs.map((e) => e.valLoss),
+      ),
     ],
     { ...size, title: 'Loss', xLabel: 'epoch', yLabel: 'loss' },
   );
   const accuracy = svgLineChart(
     [
-      { name: 'top-1 %', x: epochX, y: epochs.map((e) => 100 * e.top1) },
-      { name: 'top-5 %', x: epochX, y: epochs.map((e) => 100 * e.top5) },
+      series(
+        'top-1 %',
+        epochX,
+        epochs.map((e) => 100 * e.top1),
+      ),
+      series(
+        'top-5 %',
+        epochX,
+        epochs.map((e) => 100 * e.top5),
+      ),
     ],
     { ...size, title: 'Validation accuracy', xLabel: 'epoch', yLabel: '%', legend: true },
   );
-  const lr = svgLineChart([{ name: 'learning rate', x: stepX, y: steps.map((s) => s.lr) }], {
-    ...size,
-    title: 'Learning rate',
-    xLabel: 'epoch',
-    yLabel: 'lr',
-  });
+  const lr = svgLineChart(
+    [
+      series(
+        'learning rate',
+        stepX,
+        steps.map((s) => s.lr),
+      ),
+    ],
+    {
+      ...size,
+      title: 'Learning rate',
+      xLabel: 'epoch',
+      yLabel: 'lr',
+    },
+  );
   return { loss, accuracy, lr };
 }
 
@@ -70,19 +102,33 @@ export async function writeReport(
   const steps = records.filter((r): r is StepRecord => r.type === 'step');
   const epochs = records.filter((r): r is EpochRecord => r.type === 'epoch');
   const charts = curves(steps, epochs, stepsPerEpoch);
-  const last = epochs.at(-1);
-  const best = epochs.reduce<EpochRecord | undefined>(
-    (b, e) => (b === undefined || e.top1 > b.top1 ? e : b),
-    undefined,
-  );
-  const seconds = epochs.reduce((s, e) => s + e.seconds, 0);
-  const rows = epochs
-    .map(
-      (e) =>
-        `<tr><td>${e.epoch}</td><td>${e.step}</td><td>${fixed(e.trainLoss, 4)}</td><td>${fixed(e.valLoss, 4)}</td><td>${pct(e.top1)}</td><td>${pct(e.top5)}</td><td>${fixed(e.lr, 5)}</td><td>${fixed(e.imagesPerSecond, 1)}</td><td>${fixed(e.seconds, 1)}</td></tr>`,
-    )
-    .join('\n');
-  const settings: [string, string][] = [
+  await writeFileAtomic(run.report, reportHtml(config, summary, epochs, charts));
+  for (const [name, svg] of Object.entries(charts))
+    await writeFileAtomic(join(run.reportDir, `${name}.svg`), svg);
+  const stacked = `<svg xmlns="http://www.w3.org/2000/svg" width="640" height="960">${[
+    charts.loss,
+    charts.accuracy,
+    charts.lr,
+  ]
+    .map((svg, i) => svg.replace('<svg ', `<svg y="${320 * i}" `))
+    .join('')}</svg>`;
+  const png = await sharp(Buffer.from(stacked)).png().toBuffer();
+  await writeFileAtomic(join(run.reportDir, 'curves.png'), png);
+  return run.report;
+}
+
+/** The settings table: what the run trained, where (backend, replicas) and with which tricks. */
+function settingsRows(config: TrainConfig, summary: ReportSummary): [string, string][] {
+  const tricks = [
+    config.zeroGamma && 'zero gamma',
+    config.labelSmoothing > 0 && `label smoothing ${config.labelSmoothing} (${config.smoothingForm})`,
+    config.mixupAlpha > 0 && `mixup ${config.mixupAlpha}`,
+    config.cutmixAlpha > 0 && `cutmix ${config.cutmixAlpha}`,
+    config.teacher && `distillation T=${config.distillTemperature}`,
+    config.fp16 && 'FP16',
+    config.clipGrad !== null && `gradient clipping ${config.clipGrad}`,
+  ];
+  return [
     ['preset', config.preset],
     ['data', summary.data],
     [
@@ -102,21 +148,31 @@ export async function writeReport(
       'schedule',
       `${config.warmupEpochs ? `${config.warmupEpochs}-epoch warmup, ` : ''}${config.schedule === 'cosine' ? 'cosine' : `step x${config.stepGamma} at ${config.milestones.join('/')}`}, ${config.epochs} epochs`,
     ],
-    [
-      'tricks',
-      [
-        config.zeroGamma && 'zero gamma',
-        config.labelSmoothing > 0 && `label smoothing ${config.labelSmoothing} (${config.smoothingForm})`,
-        config.mixupAlpha > 0 && `mixup ${config.mixupAlpha}`,
-        config.teacher && `distillation T=${config.distillTemperature}`,
-        config.fp16 && 'FP16',
-      ]
-        .filter(Boolean)
-        .join(', ') || 'none',
-    ],
+    ['tricks', tricks.filter(Boolean).join(', ') || 'none'],
     ['status', summary.finished ? 'finished' : 'in progress / interrupted'],
   ];
-  const html = `<!doctype html>
+}
+
+function reportHtml(
+  config: TrainConfig,
+  summary: ReportSummary,
+  epochs: readonly EpochRecord[],
+  charts: ReturnType<typeof curves>,
+): string {
+  const last = epochs.at(-1);
+  const best = epochs.reduce<EpochRecord | undefined>(
+    (b, e) => (b === undefined || e.top1 > b.top1 ? e : b),
+    undefined,
+  );
+  const seconds = epochs.reduce((s, e) => s + e.seconds, 0);
+  const rows = epochs
+    .map(
+      (e) =>
+        `<tr><td>${e.epoch}</td><td>${e.step}</td><td>${fixed(e.trainLoss, 4)}</td><td>${fixed(e.valLoss, 4)}</td><td>${pct(e.top1)}</td><td>${pct(e.top5)}</td><td>${fixed(e.lr, 5)}</td><td>${fixed(e.imagesPerSecond, 1)}</td><td>${fixed(e.seconds, 1)}</td></tr>`,
+    )
+    .join('\n');
+  const settings = settingsRows(config, summary);
+  return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>bot-train report: ${escapeHtml(config.preset)}</title>
 <style>
 body{font-family:system-ui,sans-serif;margin:2rem auto;max-width:1000px;color:#222}
@@ -125,7 +181,7 @@ th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}.charts svg{
 .big{font-size:1.4rem}
 </style></head><body>
 <h1>bot-train report</h1>
-<p class="big">Final top-1 <b>${pct(last?.top1)}%</b>, top-5 <b>${pct(last?.top5)}%</b> after ${last?.epoch ?? 0} of ${config.epochs} epochs${best && best !== last ? ` (best top-1 ${pct(best.top1)}% at epoch ${best.epoch})` : ''}; ${seconds.toFixed(0)} s of training.</p>
+<p class="big">Final top-1 <b>${pct(last?.top1)}%</b>, top-5 <b>${pct(last?.top5)}%</b> after ${last?.epoch ?? 0} of ${config.epochs} epochs${best && best !== last ? ` (best top-1 ${pct(best.top1)}% at epoch ${best.epoch})` : ''}; ${seconds.toFixed(0)} s of training on ${escapeHtml(summary.backend)}, replicas ${escapeHtml(summary.replicas)}.</p>
 <table>${settings.map(([k, v]) => `<tr><th>${escapeHtml(k)}</th><td style="text-align:left">${escapeHtml(v)}</td></tr>`).join('')}</table>
 <div class="charts">${charts.loss}${charts.accuracy}${charts.lr}</div>
 <h2>Per epoch</h2>
@@ -134,17 +190,4 @@ ${rows}
 </table>
 </body></html>
 `;
-  await writeFileAtomic(run.report, html);
-  for (const [name, svg] of Object.entries(charts))
-    await writeFileAtomic(join(run.reportDir, `${name}.svg`), svg);
-  const stacked = `<svg xmlns="http://www.w3.org/2000/svg" width="640" height="960">${[
-    charts.loss,
-    charts.accuracy,
-    charts.lr,
-  ]
-    .map((svg, i) => svg.replace('<svg ', `<svg y="${320 * i}" `))
-    .join('')}</svg>`;
-  const png = await sharp(Buffer.from(stacked)).png().toBuffer();
-  await writeFileAtomic(join(run.reportDir, 'curves.png'), png);
-  return run.report;
 }

@@ -124,7 +124,10 @@ export function resolveConfig(flags: ConfigPatch = {}, file: ConfigPatch = {}): 
       `preset = ${JSON.stringify(presetName)}: unknown preset; allowed: ${PRESET_NAMES.join(', ')}`,
     );
   }
-  const user = { ...file, ...flags };
+  const user = {
+    ...normalizePatch(file as Record<string, unknown>, 'config file'),
+    ...normalizePatch(flags as Record<string, unknown>, 'flags'),
+  };
   const merged: Record<string, unknown> = { ...preset.config, ...user, preset: presetName };
   const raw: Record<string, unknown> = {
     ...merged,

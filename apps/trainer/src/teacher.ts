@@ -2,8 +2,8 @@ import * as tf from '@tensorflow/tfjs';
 import { architectureOf, assignWeights, readCheckpoint } from './checkpoint.js';
 import type { TrainConfig } from './config.js';
 import { TrainerError } from './errors.js';
-import { readSafetensorsFile } from './initial-checkpoint.js';
-import { loadSafetensors, type ResNetConfig, resnet, resnetConfigOf } from './integrations/model.js';
+import { modelFromSafetensors, readSafetensorsFile } from './initial-checkpoint.js';
+import { type ResNetConfig, resnet, resnetConfigOf } from './integrations/model.js';
 
 export interface LoadedModel {
   readonly model: tf.LayersModel;
@@ -45,15 +45,11 @@ export async function loadTeacher(
       numClasses,
       inputChannels,
     );
-    const model = resnet(resnetConfig);
-    try {
-      loadSafetensors(model, resnetConfig, bytes);
-    } catch (error) {
-      model.dispose();
-      throw new TrainerError(
-        `teacher ${path} does not fit ResNet-${config.teacherDepth}-${config.teacherVariant} width ${config.teacherWidth}: ${(error as Error).message}`,
-      );
-    }
+    const model = modelFromSafetensors(
+      resnetConfig,
+      bytes,
+      `teacher ${path} does not fit ResNet-${config.teacherDepth}-${config.teacherVariant} width ${config.teacherWidth}`,
+    );
     return {
       model,
       resnetConfig,

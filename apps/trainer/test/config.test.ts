@@ -5,23 +5,7 @@ import { ConfigError } from '../src/errors.js';
 import { main } from '../src/main.js';
 import { PRESETS } from '../src/presets.js';
 import { resolveConfig } from '../src/resolve.js';
-import { tempDir } from './helpers.js';
-
-function capture() {
-  const out: string[] = [];
-  const err: string[] = [];
-  vi.spyOn(console, 'log').mockImplementation((...args) => void out.push(args.join(' ')));
-  vi.spyOn(console, 'error').mockImplementation((...args) => void err.push(args.join(' ')));
-  vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
-    err.push(String(chunk));
-    return true;
-  });
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
-    out.push(String(chunk));
-    return true;
-  });
-  return { out, err };
-}
+import { capture, tempDir } from './helpers.js';
 
 afterEach(() => {
   vi.restoreAllMocks();

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll } from 'vitest';
+import { afterAll, vi } from 'vitest';
 import type { TrainConfig } from '../src/config.js';
 import { resolveConfig } from '../src/resolve.js';
 
@@ -43,4 +43,21 @@ export function tinyConfig(runsDir: string, overrides: Partial<TrainConfig> = {}
     export: false,
     ...overrides,
   });
+}
+
+/** Collects console.log/error and stdout/stderr writes (restore with vi.restoreAllMocks()). */
+export function capture() {
+  const out: string[] = [];
+  const err: string[] = [];
+  vi.spyOn(console, 'log').mockImplementation((...args) => void out.push(args.join(' ')));
+  vi.spyOn(console, 'error').mockImplementation((...args) => void err.push(args.join(' ')));
+  vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
+    err.push(String(chunk));
+    return true;
+  });
+  vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+    out.push(String(chunk));
+    return true;
+  });
+  return { out, err };
 }

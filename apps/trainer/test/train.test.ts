@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { readCheckpoint } from '../src/checkpoint.js';
 import { evaluateCheckpoint } from '../src/eval-command.js';
 import { folderLoader } from '../src/export.js';
-import { train } from '../src/train.js';
+import { type TrainResult, train } from '../src/train.js';
 import { tempDir, tinyConfig } from './helpers.js';
 
 const quiet = { write: () => undefined, tty: false };
@@ -18,6 +18,16 @@ beforeAll(async () => {
 async function finalWeights(run: string): Promise<Float32Array[]> {
   const { weights } = await readCheckpoint(join(run, 'checkpoints', 'last.ckpt'));
   return weights.map((w) => w.data as Float32Array);
+}
+
+/** Two runs ended with bit-identical weights and the same final accuracy. */
+async function expectSameEnd(a: TrainResult, b: TrainResult): Promise<void> {
+  const wa = await finalWeights(a.run);
+  const wb = await finalWeights(b.run);
+  expect(wa.length).toBeGreaterThan(20);
+  for (const [i, w] of wa.entries())
+    expect(Buffer.from(wb[i]!.buffer).equals(Buffer.from(w.buffer))).toBe(true);
+  expect(b.final!.top1).toBe(a.final!.top1);
 }
 
 describe('resume', () => {
@@ -33,12 +43,7 @@ describe('resume', () => {
     expect(saved.state).toMatchObject({ epoch: 0, step: straight.epochs[0]!.step });
     const resumed = await train(tinyConfig(dir, { runName: 'split' }), { ...quiet, resume: first.run });
     expect(resumed.interrupted).toBe(false);
-    const a = await finalWeights(straight.run);
-    const b = await finalWeights(resumed.run);
-    expect(a.length).toBeGreaterThan(20);
-    for (const [i, w] of a.entries())
-      expect(Buffer.from(b[i]!.buffer).equals(Buffer.from(w.buffer))).toBe(true);
-    expect(resumed.final!.top1).toBe(straight.final!.top1);
+    await expectSameEnd(straight, resumed);
     // The resumed run's history has each epoch once.
     const epochs = readFileSync(join(resumed.run, 'metrics.jsonl'), 'utf8')
       .trim()
@@ -100,11 +105,7 @@ describe('data-parallel replicas', () => {
     expect(movingMeans.some((w) => Array.from(w.data).some((v) => v !== 0))).toBe(true);
     expect(JSON.stringify(saved.state.optimizer)).toMatch(/"iterations":2/);
     const resumed = await train(config('split'), { ...quiet, resume: first.run });
-    const a = await finalWeights(straight.run);
-    const b = await finalWeights(resumed.run);
-    for (const [i, w] of a.entries())
-      expect(Buffer.from(b[i]!.buffer).equals(Buffer.from(w.buffer))).toBe(true);
-    expect(resumed.final!.top1).toBe(straight.final!.top1);
+    await expectSameEnd(straight, resumed);
     for (const r of [straight, first, resumed]) r.model.dispose();
   }, 120_000);
 
@@ -119,11 +120,7 @@ describe('data-parallel replicas', () => {
     // The replicas' loss scaler reaches the checkpoint: 3 clean steps at the initial scale.
     expect(saved.state.lossScaler).toMatchObject({ scale: 1024, growthTracker: 3, skippedSteps: 0 });
     const resumed = await train(config('split'), { ...quiet, resume: first.run });
-    const a = await finalWeights(straight.run);
-    const b = await finalWeights(resumed.run);
-    for (const [i, w] of a.entries())
-      expect(Buffer.from(b[i]!.buffer).equals(Buffer.from(w.buffer))).toBe(true);
-    expect(resumed.final!.top1).toBe(straight.final!.top1);
+    await expectSameEnd(straight, resumed);
     for (const r of [straight, first, resumed]) r.model.dispose();
   }, 120_000);
 });

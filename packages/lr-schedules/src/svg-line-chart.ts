@@ -11,6 +11,11 @@ export interface LineSeries {
   color?: string;
   /** SVG stroke-dasharray, e.g. '6 3'. */
   dash?: string;
+  /**
+   * A dot on every point, so that a sparse series (one value per epoch) shows where its values are, and a
+   * single point shows at all. Default false.
+   */
+  markers?: boolean;
 }
 
 export interface LineChartOptions {
@@ -159,7 +164,14 @@ export function svgLineChart(series: readonly LineSeries[], options: LineChartOp
     }
     const color = s.color ?? PALETTE[i % PALETTE.length]!;
     const dash = s.dash ? ` stroke-dasharray="${escapeXml(s.dash)}"` : '';
-    return `<path d="${d}" fill="none" stroke="${escapeXml(color)}" stroke-width="2" stroke-linejoin="round"${dash}/>`;
+    let dots = '';
+    if (s.markers) {
+      for (let j = 0; j < s.x.length; j++) {
+        if (usable(s.x[j]!, s.y[j]!)) dots += `<circle cx="${r(px(s.x[j]!))}" cy="${r(py(s.y[j]!))}" r="3"/>`;
+      }
+      dots = dots && `<g fill="${escapeXml(color)}">${dots}</g>`;
+    }
+    return `<path d="${d}" fill="none" stroke="${escapeXml(color)}" stroke-width="2" stroke-linejoin="round"${dash}/>${dots}`;
   });
   // Replaced at the end by a hash of the whole chart: identical charts share an id, different ones do not.
   // Lines lying on the plot's edge (a rate at the top of the axis) keep their whole stroke width.

@@ -78,6 +78,23 @@ describe('SVG', () => {
     for (const t of ['0.0', '1.5', '3.0']) expect(svg).toContain(`>${t}</text>`);
     for (const t of ['0.5', '2.5']) expect(svg).toContain(`>${t}</text>`);
     expect(svg).toContain('stroke-dasharray="4 2"');
+    expect(svg).not.toContain('<circle');
+  });
+
+  it('svgLineChart: markers put a dot on every usable point of that series only', () => {
+    const svg = svgLineChart(
+      [
+        { x: [0, 1, 2, 3], y: [2.5, 1.2, 0.8, 0.6] },
+        { x: [1, 2, 3], y: [1.5, Number.NaN, 0.9], markers: true, color: '#123456' },
+      ],
+      { xDomain: [0, 3], yDomain: [0, 3], width: 330, height: 330 },
+    );
+    const dots = [...svg.matchAll(/<circle cx="([\d.]+)" cy="([\d.]+)" r="3"\/>/g)];
+    expect(dots).toHaveLength(2);
+    expect(svg).toContain('<g fill="#123456"><circle');
+    // The dots sit on the line's own vertices.
+    const d = [...svg.matchAll(/<path d="([^"]+)"/g)][1]![1]!;
+    for (const [, cx, cy] of dots) expect(d).toContain(`${cx} ${cy}`);
   });
 
   it('maps data to pixels linearly inside the plot area', () => {
