@@ -1,6 +1,6 @@
-import { existsSync } from 'node:fs';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+// Node's modules are imported when a pool starts, so that this package's entry also loads in a browser
+// (where a single TrainingStep trains).
+import type { Worker } from 'node:worker_threads';
 import type { FromWorker, ReplicaBatch, ToWorker, VariableLayout } from './protocol.js';
 import { type BatchRange, checkBatch, sliceBatch, splitEvenly } from './split.js';
 
@@ -58,16 +58,19 @@ export interface ReplicaPool {
   close(): Promise<void>;
 }
 
-function workerUrl(): URL {
+async function workerUrl(): Promise<URL> {
+  const { existsSync } = await import('node:fs');
+  const { fileURLToPath } = await import('node:url');
   const beside = new URL('./replica-worker.js', import.meta.url);
   if (existsSync(fileURLToPath(beside))) return beside;
   // Running from src/ (tests): use the compiled worker.
   return new URL('../dist/replica-worker.js', import.meta.url);
 }
 
-function moduleSpecifier(module: string | URL): string {
+async function moduleSpecifier(module: string | URL): Promise<string> {
   if (module instanceof URL) return module.href;
   if (/^[a-z][a-z0-9+.-]*:/i.test(module)) return module;
+  const { pathToFileURL } = await import('node:url');
   return pathToFileURL(module).href;
 }
 
@@ -140,7 +143,9 @@ function checkOptions(options: ReplicaPoolOptions): { count: number; microBatch:
  */
 export async function createReplicaPool(options: ReplicaPoolOptions): Promise<ReplicaPool> {
   const { count, microBatch } = checkOptions(options);
-  const url = workerUrl();
+  const { Worker } = await import('node:worker_threads');
+  const url = await workerUrl();
+  const specifier = await moduleSpecifier(options.module);
   const workers = Array.from({ length: count }, () => new Replica(new Worker(url)));
   const close = async () => {
     await Promise.all(workers.map((w) => w.worker.terminate()));
@@ -151,7 +156,7 @@ export async function createReplicaPool(options: ReplicaPoolOptions): Promise<Re
       workers.map((w, replica) =>
         w.request<'ready'>({
           type: 'init',
-          module: moduleSpecifier(options.module),
+          module: specifier,
           options: options.options,
           replica,
           replicas: count,

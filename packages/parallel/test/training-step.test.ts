@@ -157,3 +157,21 @@ describe('TrainingStep', () => {
     tf.dispose(Object.values(grads));
   });
 });
+
+describe('the package entry', () => {
+  it('loads in a browser: no module it imports statically needs Node (the pool imports them when it starts)', async () => {
+    const { readFileSync } = await import('node:fs');
+    const seen = new Set<string>();
+    const visit = (file: string) => {
+      if (seen.has(file)) return;
+      seen.add(file);
+      const text = readFileSync(new URL(`../src/${file}`, import.meta.url), 'utf8');
+      expect(text).not.toMatch(/^import (?!type )[^;]*from 'node:/m);
+      for (const [, next] of text.matchAll(/^(?:import|export) (?!type )[^;]*from '\.\/([\w-]+)\.js'/gm))
+        visit(`${next}.ts`);
+    };
+    visit('index.ts');
+    expect([...seen]).toContain('replica-pool.ts');
+    expect([...seen]).not.toContain('replica-worker.ts');
+  });
+});
