@@ -16,6 +16,7 @@ import { TrainerError } from './errors.js';
 import { loadInitialWeights } from './initial-checkpoint.js';
 import { type BackendChoice, chooseBackend } from './integrations/backend.js';
 import { DataLoader, type OpenedData, openData } from './integrations/data.js';
+import { DEVICE_BACKENDS, trainingSetInWorkers } from './integrations/data-workers.js';
 import { profile, type ResNetConfig, resnet, resnetConfigOf } from './integrations/model.js';
 import { buildSchedule, type Schedule } from './integrations/schedule.js';
 import { buildLossScaler } from './replica.js';
@@ -51,6 +52,8 @@ export interface Session {
   readonly schedule: Schedule;
   readonly optimizer: ReturnType<typeof buildOptimizer>;
   readonly lossScaler: DynamicLossScaler | null;
+  /** Stops the data worker threads, if any. */
+  readonly closeData: () => Promise<void>;
   /** The only sequential random stream of the trainer (mixup's and cutmix's draws). */
   rng: Rng;
   readonly start: Position;
@@ -153,7 +156,12 @@ export async function openSession(
   const resumed = resume ? await openResumed(resume) : null;
   const backend = await chooseBackend(config.backend);
   write(`backend: ${backend.name} (${backend.reason})`);
-  const data = await openData(config, join(config.runsDir, '.cache'));
+  const cacheDir = join(config.runsDir, '.cache');
+  const opened = await openData(config, cacheDir);
+  // On a GPU the step keeps this thread busy: decode and augment in worker threads, ahead of the step.
+  const inWorkers = DEVICE_BACKENDS.has(backend.name) ? await trainingSetInWorkers(config, cacheDir) : null;
+  const data = inWorkers ? { ...opened, train: inWorkers } : opened;
+  if (inWorkers) write(`data workers: ${config.workers} threads decode and augment the training images`);
   const numClasses = data.classes.length;
   const { inputChannels } = data;
   write(
@@ -212,6 +220,9 @@ export async function openSession(
     optimizer: buildOptimizer(config, schedule),
     lossScaler: buildLossScaler(config),
     rng: Rng.from(`${config.seed}:mixup`),
+    closeData: async () => {
+      await inWorkers?.close();
+    },
   };
   const start: Position = resumed
     ? await restore(base, resumed.resumed)

@@ -62,6 +62,7 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
     await engine.close();
     await session.trainLoader.close();
     await session.valLoader.close();
+    await session.closeData();
     session.teacher?.model.dispose();
   }
   const report = await hooks.writeLogs(!interrupted);
