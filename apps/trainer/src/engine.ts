@@ -6,6 +6,7 @@ import {
   applyReplicaState,
   replicaStateOf,
   type TrainerReplicaOptions,
+  type TrainerReplicaState,
   trainingStepOptions,
 } from './replica.js';
 import type { Session } from './session.js';
@@ -85,7 +86,8 @@ export async function createEngine(session: Session, write: (line: string) => vo
     description,
     replicas: config.replicas,
     step: (batch) => pool.step(batch),
-    sync: async () => applyReplicaState((await pool.getState()) as never, model, optimizer, lossScaler),
+    sync: async () =>
+      applyReplicaState((await pool.getState()) as TrainerReplicaState, model, optimizer, lossScaler),
     close: async () => {
       restoreLayers();
       await pool.close();
