@@ -53,7 +53,9 @@ describe.skipIf(why !== null)('webgpu memory', () => {
     tf.dispose([x, y]);
     optimizer.dispose();
     model.dispose();
-  }, 300_000);
+    // 100 steps on SwiftShader (a CPU emulating the GPU) ran past 300 s with both cores busy: headroom, so a
+    // busy machine does not fail the test.
+  }, 900_000);
 
   it('refuses a tensor larger than the adapter can bind with an error naming the size and the advice', async () => {
     await tf.setBackend('webgpu');
