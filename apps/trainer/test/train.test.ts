@@ -53,7 +53,8 @@ describe('resume', () => {
       .map((r) => r.epoch);
     expect(epochs).toEqual([1, 2]);
     for (const r of [straight, first, resumed]) r.model.dispose();
-  }, 60_000);
+    // Three training runs: 34.5 s with both cores busy, so 60 s was too little headroom.
+  }, 180_000);
 
   it('refuses a checkpoint of another architecture, and leaves it as it was', async () => {
     const dir = tempDir('arch');
