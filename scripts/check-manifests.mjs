@@ -5,7 +5,8 @@
 // - an exports map whose every entry ends in a `default` condition (so `require()` of these ESM packages
 //   works where Node supports it) and names `types` first;
 // - sideEffects that keep every module which registers something with tfjs when it loads (a top-level
-//   `registerClass(...)`, `registerKernel(...)`, ...), so a bundler cannot drop the import users rely on.
+//   `registerClass(...)`, `registerKernel(...)`, `env().registerFlag(...)`, ...), so a bundler cannot drop
+//   the import users rely on.
 // And for every workspace with tests, a vitest testTimeout with headroom (no test fails on speed alone).
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -15,7 +16,7 @@ const repo = join(import.meta.dirname, '..');
 
 /** Top-level statements that change global state when the module is evaluated. */
 const REGISTERING =
-  /^(?![\s/*]|import\b|export\s*\{|export\s+(type|interface)\b).*\b(registerClass|registerKernel|registerGradient|registerBackend|registerOp|setBackend)\s*\(/m;
+  /^(?![\s/*]|import\b|export\s*\{|export\s+(type|interface)\b).*\b(registerClass|registerKernel|registerGradient|registerBackend|registerFlag|registerOp|setBackend)\s*\(/m;
 
 function sourceFiles(dir) {
   const out = [];
