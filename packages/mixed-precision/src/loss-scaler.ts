@@ -109,11 +109,23 @@ export class DynamicLossScaler {
    * of them is finite. Reads one boolean back.
    */
   unscaleAndCheck(grads: NamedTensorMap): { grads: NamedTensorMap; finite: boolean } {
+    const { grads: unscaled, finite } = this.unscale(grads);
+    const ok = finite.dataSync()[0] === 1;
+    finite.dispose();
+    return { grads: unscaled, finite: ok };
+  }
+
+  /**
+   * `unscaleAndCheck` without the read-back: the finiteness flag stays a bool scalar tensor (the caller
+   * disposes it), to be read asynchronously, with the loss, once per step. On GPU backends a synchronous read
+   * stalls the pipeline, and WebGPU in Node cannot read synchronously at all.
+   */
+  unscale(grads: NamedTensorMap): { grads: NamedTensorMap; finite: Tensor } {
     const inverse = scalar(Math.fround(1 / this.#scale));
     const unscaled: NamedTensorMap = {};
     for (const [name, g] of Object.entries(grads)) unscaled[name] = mul(g, inverse);
     inverse.dispose();
-    return { grads: unscaled, finite: allFinite(unscaled) };
+    return { grads: unscaled, finite: finiteFlag(unscaled) };
   }
 
   /** Advance the scale after a step: back off on `finite === false` (and count the skip), else maybe grow. */
@@ -211,10 +223,15 @@ export class DynamicLossScaler {
 
 /** Whether every element of every tensor is finite (one boolean read back). */
 export function allFinite(tensors: NamedTensorMap | Tensor[]): boolean {
-  const list = Array.isArray(tensors) ? tensors : Object.values(tensors);
-  if (list.length === 0) return true;
-  const flag = tidy(() => list.map((t) => all(isFiniteTensor(t))).reduce((acc, t) => logicalAnd(acc, t)));
+  const flag = finiteFlag(tensors);
   const ok = flag.dataSync()[0] === 1;
   flag.dispose();
   return ok;
+}
+
+/** `allFinite` as a bool scalar tensor, computed on the device and not read back. */
+export function finiteFlag(tensors: NamedTensorMap | Tensor[]): Tensor {
+  const list = Array.isArray(tensors) ? tensors : Object.values(tensors);
+  if (list.length === 0) return scalar(true, 'bool');
+  return tidy(() => list.map((t) => all(isFiniteTensor(t))).reduce((acc, t) => logicalAnd(acc, t)));
 }

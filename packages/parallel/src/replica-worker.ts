@@ -102,7 +102,7 @@ async function handle(message: ToWorker) {
         target.fill(0);
         return send({ type: 'grads', loss: 0, finite: true, ms: 0 });
       }
-      const { grads, loss, finite } = replica.step.gradients(message.batch);
+      const { grads, loss, finite } = await replica.step.gradients(message.batch);
       for (const entry of replica.layout) {
         const grad = grads[entry.name];
         const values = target.subarray(entry.offset, entry.offset + entry.size);

@@ -1,10 +1,16 @@
 import { type DynamicLossScaler, float16Gradients } from '@bot/mixed-precision';
 import { clipByGlobalNorm, GradientAccumulator } from '@bot/optim';
 import {
+  all,
+  cast,
   dispose,
   type NamedTensorMap,
   type Optimizer,
   type Scalar,
+  scalar,
+  stack,
+  type Tensor,
+  tidy,
   type Variable,
   variableGrads,
 } from '@tensorflow/tfjs-core';
@@ -87,41 +93,57 @@ export class TrainingStep {
     this.lossScaler = options.lossScaler ?? null;
   }
 
-  /** Steps 1 to 4: the batch's mean gradient, unscaled and checked, accumulated over its micro-batches. */
-  gradients(batch: StepBatch): BatchGradients {
+  /**
+   * Steps 1 to 4: the batch's mean gradient, unscaled and checked, accumulated over its micro-batches. The
+   * loss and the finiteness check stay on the device until one asynchronous read at the end, so a GPU runs
+   * the micro-batches back to back (and WebGPU in Node, which cannot read synchronously, works).
+   */
+  async gradients(batch: StepBatch): Promise<BatchGradients> {
     const n = batch.shape[0];
     const parts = microBatches(n, this.options.microBatch as number);
     const accumulator = new GradientAccumulator({ steps: parts.length });
-    let loss = 0;
-    let finite = true;
+    const values: Tensor[] = [];
+    const flags: Tensor[] = [];
     try {
       for (const part of parts) {
-        const weight = (part.to - part.from) / n;
         const micro = this.microGradients(sliceBatch(batch, part));
-        accumulator.add(micro.grads, weight);
+        accumulator.add(micro.grads, (part.to - part.from) / n);
         dispose(Object.values(micro.grads));
-        loss += weight * micro.loss;
-        finite &&= micro.finite;
+        values.push(micro.value);
+        if (micro.finite) flags.push(micro.finite);
       }
-      return { grads: accumulator.mean(), loss, finite };
+      const summary = tidy(() =>
+        stack([...values, flags.length === 0 ? scalar(1) : cast(all(stack(flags)), 'float32')]),
+      );
+      const read = (await summary.data()) as Float32Array;
+      summary.dispose();
+      // The scale changes only in `apply`, so every micro-batch was scaled alike.
+      const scale = this.lossScaler?.scale ?? 1;
+      let loss = 0;
+      parts.forEach((part, i) => {
+        loss += ((part.to - part.from) / n) * ((read[i] as number) / scale);
+      });
+      return { grads: accumulator.mean(), loss, finite: read[parts.length] === 1 };
     } finally {
+      dispose([...values, ...flags]);
       accumulator.dispose();
     }
   }
 
-  /** Forward, loss and gradients of one micro-batch; with a loss scaler, unscaled and checked. */
-  private microGradients(batch: StepBatch): BatchGradients {
+  /**
+   * Forward, loss and gradients of one micro-batch: the (scaled) loss, and with a loss scaler the gradients
+   * unscaled with their finiteness flag (tensors, not read back).
+   */
+  private microGradients(batch: StepBatch): { grads: NamedTensorMap; value: Scalar; finite: Tensor | null } {
     const scaler = this.lossScaler;
     const lossFn = () => this.options.loss(batch);
     const { value, grads } = this.options.float16
       ? float16Gradients(this.variables, lossFn, scaler ?? undefined)
       : variableGrads(() => (scaler ? scaler.scaleLoss(lossFn()) : lossFn()), this.variables);
-    const loss = (value.dataSync()[0] as number) / (scaler?.scale ?? 1);
-    value.dispose();
-    if (!scaler) return { grads, loss, finite: true };
-    const unscaled = scaler.unscaleAndCheck(grads);
+    if (!scaler) return { grads, value, finite: null };
+    const unscaled = scaler.unscale(grads);
     dispose(Object.values(grads));
-    return { grads: unscaled.grads, loss, finite: unscaled.finite };
+    return { grads: unscaled.grads, value, finite: unscaled.finite };
   }
 
   /**
@@ -157,8 +179,8 @@ export class TrainingStep {
   }
 
   /** The whole step in this thread: `gradients` on the batch, then `apply`. */
-  run(batch: StepBatch): StepResult {
-    const { grads, loss, finite } = this.gradients(batch);
+  async run(batch: StepBatch): Promise<StepResult> {
+    const { grads, loss, finite } = await this.gradients(batch);
     try {
       return { loss, stepped: this.apply([{ grads, weight: 1 }], finite) };
     } finally {

@@ -71,7 +71,7 @@ function batchOf(n: number): StepBatch {
 const values = (vs: tf.Variable[]) => vs.map((v) => Array.from(v.dataSync()));
 
 describe('TrainingStep', () => {
-  it('run takes the SGD step on the mean gradient; micro-batches of 2 give the same step', () => {
+  it('run takes the SGD step on the mean gradient; micro-batches of 2 give the same step', async () => {
     const a = linearModel(1);
     const b = linearModel(1);
     const batch = batchOf(7);
@@ -79,8 +79,8 @@ describe('TrainingStep', () => {
     const expected = a.variables.map((v) => tf.sub(v, tf.mul(grads[v.name]!, 0.5)).dataSync());
     const whole = new TrainingStep({ ...a, optimizer: tf.train.sgd(0.5) });
     const micro = new TrainingStep({ ...b, optimizer: tf.train.sgd(0.5), microBatch: 2 });
-    const r1 = whole.run(batch);
-    const r2 = micro.run(batch);
+    const r1 = await whole.run(batch);
+    const r2 = await micro.run(batch);
     expect(r1.stepped).toBe(true);
     expect(Math.abs(r1.loss - r2.loss)).toBeLessThan(1e-6);
     values(a.variables).forEach((v, i) => {
@@ -91,14 +91,14 @@ describe('TrainingStep', () => {
     });
   });
 
-  it('clips the mean gradient to the global norm before the update', () => {
+  it('clips the mean gradient to the global norm before the update', async () => {
     const a = linearModel(2);
     const batch = batchOf(4);
     const { grads } = tf.variableGrads(() => a.loss(batch), a.variables);
     const norm = Math.sqrt(Object.values(grads).reduce((s, g) => s + tf.sum(tf.square(g)).dataSync()[0]!, 0));
     const before = values(a.variables);
     const step = new TrainingStep({ ...a, optimizer: tf.train.sgd(1), clipGradNorm: norm / 4 });
-    step.run(batch);
+    await step.run(batch);
     const moved = Math.sqrt(
       values(a.variables)
         .flatMap((v, i) => v.map((x, j) => (x - before[i]![j]!) ** 2))
@@ -110,7 +110,7 @@ describe('TrainingStep', () => {
     );
   });
 
-  it('with a loss scaler: unscaled gradients, a skipped step on inf, and the scale updated once per step', () => {
+  it('with a loss scaler: unscaled gradients, a skipped step on inf, and the scale updated once per step', async () => {
     const a = linearModel(3);
     const b = linearModel(3);
     const batch = batchOf(6);
@@ -122,8 +122,8 @@ describe('TrainingStep', () => {
       microBatch: 3,
     });
     const plain = new TrainingStep({ ...b, optimizer: tf.train.sgd(0.5), microBatch: 3 });
-    expect(scaled.run(batch).stepped).toBe(true);
-    plain.run(batch);
+    expect((await scaled.run(batch)).stepped).toBe(true);
+    await plain.run(batch);
     values(a.variables).forEach((v, i) => {
       for (const [j, x] of v.entries()) expect(Math.abs(x - values(b.variables)[i]![j]!)).toBeLessThan(1e-6);
     });
@@ -131,13 +131,13 @@ describe('TrainingStep', () => {
     expect(scaler.growthTracker).toBe(1);
     const before = values(a.variables);
     const bad = { ...batch, images: batch.images.map((x, i) => (i === 0 ? Number.POSITIVE_INFINITY : x)) };
-    const result = scaled.run(bad);
+    const result = await scaled.run(bad);
     expect(result.stepped).toBe(false);
     expect(values(a.variables)).toEqual(before);
     expect(scaler.getState()).toMatchObject({ scale: 512, growthTracker: 0, skippedSteps: 1 });
   });
 
-  it('FP16: the gradients come from binary16 working weights and the FP32 masters are kept', () => {
+  it('FP16: the gradients come from binary16 working weights and the FP32 masters are kept', async () => {
     const a = linearModel(4);
     const batch = batchOf(4);
     const masters = values(a.variables);
@@ -147,7 +147,7 @@ describe('TrainingStep', () => {
       float16: true,
       lossScaler: new DynamicLossScaler({ initScale: 256 }),
     });
-    const { grads, finite } = step.gradients(batch);
+    const { grads, finite } = await step.gradients(batch);
     expect(finite).toBe(true);
     expect(values(a.variables)).toEqual(masters);
     // Each unscaled gradient is a binary16 value divided by the (power of two) scale: exact in float32.
