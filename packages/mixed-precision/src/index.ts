@@ -10,7 +10,13 @@ export {
   toFloat16Bits,
 } from './float16.js';
 export { type Float16Gradients, float16Gradients } from './float16-gradients.js';
-export { allFinite, DynamicLossScaler, finiteFlag, type LossScalerOptions, type LossScalerState } from './loss-scaler.js';
+export {
+  allFinite,
+  DynamicLossScaler,
+  finiteFlag,
+  type LossScalerOptions,
+  type LossScalerState,
+} from './loss-scaler.js';
 export {
   type Float16Gradient,
   ROUND_TO_FLOAT16_KERNEL,
