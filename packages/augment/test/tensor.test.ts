@@ -146,6 +146,9 @@ describe('geometry on tensors', () => {
       [new RandomCrop(20), new RandomHorizontalFlip()],
       [new CenterCrop([30, 17]), new HorizontalFlip()],
       [new ResizedCrop({ left: 5, top: 7, width: 1, height: 9 }, [9, 1])],
+      // the trainer's Fashion-MNIST crop: padding 2 (fill 0), and a crop that pads with another fill
+      [new RandomCrop(24, { padding: 2 }), new RandomHorizontalFlip()],
+      [new RandomCrop([60, 40], { padding: 9, fill: 128 })],
     ]) {
       const a = await sharpBatch(transforms, images, rngs(2, 4));
       const b = tensorBatch(transforms, images, rngs(2, 4));
@@ -303,8 +306,11 @@ describe('errors and the browser-safe entry', () => {
   it('rejects what the tensor path cannot do, naming it', () => {
     expect(() => new TensorPipeline([new Normalize(), new RandomResizedCrop(8)])).toThrow(/before the pixel/);
     expect(() => new TensorPipeline([new ColorJitter({ hue: 0.1 })])).toThrow(/hue/);
-    const pad = new TensorPipeline([new Crop({ left: -2, top: 0, width: 10, height: 10 })]);
-    expect(() => pad.plan({ width: 64, height: 48 }, 3, Rng.from(0))).toThrow(/cannot pad/);
+    const twoStages = new TensorPipeline([
+      new Resize([10, 10]),
+      new Crop({ left: -2, top: 0, width: 10, height: 10 }),
+    ]);
+    expect(() => twoStages.plan({ width: 64, height: 48 }, 3, Rng.from(0))).toThrow(/need 2 stages/);
     const t = new TensorPipeline([new RandomResizedCrop(8)]);
     expect(() => t.apply(tf.zeros([2, 8, 8, 3]) as tf.Tensor4D, rngs(0, 1))).toThrow(
       /1 entries but the batch has 2/,

@@ -1,4 +1,14 @@
-import { add, gather, mul, sub, type Tensor4D, tensor2d, tensor4d, tidy } from '@tensorflow/tfjs-core';
+import {
+  add,
+  gather,
+  mul,
+  sub,
+  type Tensor4D,
+  tensor2d,
+  tensor4d,
+  pad as tfPad,
+  tidy,
+} from '@tensorflow/tfjs-core';
 import type { Sampling } from './sampling.js';
 
 interface AxisPlan {
@@ -9,12 +19,23 @@ interface AxisPlan {
   identity: boolean;
 }
 
-/** The two taps and the weight of the second for every sample's every output position along one axis. */
+interface AxisGrid {
+  c0: number;
+  d: number;
+  min: number;
+  max: number;
+}
+
+/**
+ * The two taps and the weight of the second for every sample's every output position along one axis, in
+ * the coordinates of the image padded by `pad` on each side.
+ */
 function axisPlan(
   samplings: readonly Sampling[],
   inSize: number,
   outSize: number,
-  pick: (s: Sampling) => { c0: number; d: number; min: number; max: number },
+  pad: number,
+  pick: (s: Sampling) => AxisGrid,
 ): AxisPlan {
   const n = samplings.length;
   const lo = new Int32Array(n * outSize);
@@ -22,7 +43,8 @@ function axisPlan(
   const weight = new Float32Array(n * outSize);
   let identity = outSize === inSize;
   for (const [i, s] of samplings.entries()) {
-    const { c0, d, min, max } = pick(s);
+    const g = pick(s);
+    const [c0, d, min, max] = [g.c0 + pad, g.d, g.min + pad, g.max + pad];
     for (let o = 0; o < outSize; o++) {
       const c = Math.min(Math.max(c0 + o * d, min), max);
       const a = Math.floor(c);
@@ -51,7 +73,8 @@ function pass(x: Tensor4D, plan: AxisPlan, axis: 1 | 2, outSize: number): Tensor
 /**
  * Bilinear resampling of a float32 NHWC batch, each sample on its own grid (see `Sampling`), as separable
  * gathers along rows then columns (kernels on every backend: cpu, wasm, webgl, webgpu). Reads clamp at the
- * border of each sample's crop, as resizing a cropped image does in PIL and torchvision.
+ * border of each sample's crop, as resizing a cropped image does in PIL and torchvision; a crop that reaches
+ * outside the image reads its `fill` there (the batch is padded once, by the largest overhang).
  */
 export function resampleBatch(images: Tensor4D, samplings: readonly Sampling[]): Tensor4D {
   const [n, height, width] = images.shape;
@@ -66,33 +89,48 @@ export function resampleBatch(images: Tensor4D, samplings: readonly Sampling[]):
         `every sample must come out the same size: samplings[${i}] is ${s.width}x${s.height}, samplings[0] ${first.width}x${first.height}`,
       );
     }
-    if (
-      s.xMin < 0 ||
-      s.yMin < 0 ||
-      s.xMax > width - 1 ||
-      s.yMax > height - 1 ||
-      s.xMin > s.xMax ||
-      s.yMin > s.yMax
-    ) {
+    if (s.xMin > s.xMax || s.yMin > s.yMax) {
       throw new RangeError(
-        `samplings[${i}] crops columns ${s.xMin}..${s.xMax} and rows ${s.yMin}..${s.yMax} of a ${width}x${height} image`,
+        `samplings[${i}] crops columns ${s.xMin}..${s.xMax} and rows ${s.yMin}..${s.yMax}: empty`,
       );
     }
   }
-  const rows = axisPlan(samplings, height, first.height, (s) => ({
+  const pad = Math.max(
+    0,
+    ...samplings.map((s) => Math.max(-s.xMin, -s.yMin, s.xMax - (width - 1), s.yMax - (height - 1))),
+  );
+  const fill = first.fill;
+  if (pad > 0 && samplings.some((s) => s.fill !== fill)) {
+    throw new RangeError(
+      `crops that pad must share one fill value, got ${[...new Set(samplings.map((s) => s.fill))].join(', ')}`,
+    );
+  }
+  const rows = axisPlan(samplings, height + 2 * pad, first.height, pad, (s) => ({
     c0: s.y0,
     d: s.dy,
     min: s.yMin,
     max: s.yMax,
   }));
-  const cols = axisPlan(samplings, width, first.width, (s) => ({
+  const cols = axisPlan(samplings, width + 2 * pad, first.width, pad, (s) => ({
     c0: s.x0,
     d: s.dx,
     min: s.xMin,
     max: s.xMax,
   }));
   return tidy(() => {
-    let x = images;
+    let x =
+      pad === 0
+        ? images
+        : (tfPad(
+            images,
+            [
+              [0, 0],
+              [pad, pad],
+              [pad, pad],
+              [0, 0],
+            ],
+            fill,
+          ) as Tensor4D);
     if (!rows.identity) x = pass(x, rows, 1, first.height);
     if (!cols.identity) x = pass(x, cols, 2, first.width);
     return x === images ? images.clone() : x;

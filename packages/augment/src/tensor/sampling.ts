@@ -13,11 +13,14 @@ export interface Sampling {
   dx: number;
   y0: number;
   dy: number;
-  /** The crop's first and last column and row: reads clamp into them. */
+  /** The crop's first and last column and row: reads clamp into them. They may lie outside the image (a
+   * crop that pads, as RandomCrop's `padding`), where pixels read `fill`. */
   xMin: number;
   xMax: number;
   yMin: number;
   yMax: number;
+  /** The value of pixels outside the image. */
+  fill: number;
   /** Output size. */
   width: number;
   height: number;
@@ -32,9 +35,9 @@ function axis(start: number, len: number, resized: number, post: number): { c0: 
 
 /**
  * The sampling grid of a list of geometry operations (as `GeometryTransform.plan` returns them) on an image of
- * `size`. The operations must fold into one crop inside the image, one resize, one crop of the resized image and
- * a flip (what RandomResizedCrop, RandomCrop without padding, CenterCrop, Resize and the flips plan); anything
- * else, such as a crop that pads, is a RangeError.
+ * `size`. The operations must fold into one crop (which may pad), one resize, one crop of the resized image
+ * and a flip (what RandomResizedCrop, RandomCrop with or without padding, CenterCrop, Resize and the flips
+ * plan); anything else is a RangeError.
  */
 export function samplingOf(ops: readonly GeometryOp[], size: Size): Sampling {
   const stages = planStages(ops, size);
@@ -45,16 +48,6 @@ export function samplingOf(ops: readonly GeometryOp[], size: Size): Sampling {
   }
   const stage = stages[0] as (typeof stages)[number];
   const pre = stage.pre ?? { left: 0, top: 0, width: size.width, height: size.height, fill: 0 };
-  if (
-    pre.left < 0 ||
-    pre.top < 0 ||
-    pre.left + pre.width > size.width ||
-    pre.top + pre.height > size.height
-  ) {
-    throw new RangeError(
-      `the tensor path cannot pad: crop ${JSON.stringify({ left: pre.left, top: pre.top, width: pre.width, height: pre.height })} reaches outside the ${size.width}x${size.height} image`,
-    );
-  }
   const resized = stage.resize ?? { width: pre.width, height: pre.height };
   const post = stage.post ?? { left: 0, top: 0, width: resized.width, height: resized.height };
   const x = axis(pre.left, pre.width, resized.width, post.left);
@@ -65,6 +58,7 @@ export function samplingOf(ops: readonly GeometryOp[], size: Size): Sampling {
     xMax: pre.left + pre.width - 1,
     yMin: pre.top,
     yMax: pre.top + pre.height - 1,
+    fill: pre.fill,
   };
   if (stage.hflip) {
     return {
