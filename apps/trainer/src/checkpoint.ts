@@ -93,17 +93,21 @@ export interface CheckpointContents {
   readonly weights: StoredTensor[];
 }
 
-/** Serialises model weights (all of them, BN running statistics included) and the training state. */
-export function encodeCheckpoint(
+/**
+ * Serialises model weights (all of them, BN running statistics included) and the training state. The
+ * weights are read asynchronously (GPU backends; WebGPU in Node cannot read synchronously).
+ */
+export async function encodeCheckpoint(
   weights: readonly tf.Variable[] | readonly { name: string; read(): tf.Tensor }[],
   state: Omit<TrainingState, 'optimizer' | 'lossScaler'> & { optimizer: unknown; lossScaler: unknown },
-): Uint8Array {
+): Promise<Uint8Array> {
   const tensors: StoredTensor[] = [];
   const names = new Map<string, string>();
+  const values = await Promise.all(weights.map((w) => ('read' in w ? w.read() : w).data()));
   weights.forEach((w, i) => {
     names.set(w.name, `@${i}`);
     const value = 'read' in w ? w.read() : w;
-    tensors.push({ name: weightKey(i, w), shape: value.shape, data: value.dataSync() as Float32Array });
+    tensors.push({ name: weightKey(i, w), shape: value.shape, data: values[i] as Float32Array });
   });
   const encoded = {
     ...state,

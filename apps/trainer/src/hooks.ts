@@ -129,7 +129,7 @@ export class RunHooks {
   async checkpoint(epoch: number, batchInEpoch: number, totals: EpochTotals, best = false): Promise<void> {
     const s = this.session;
     await this.engine.sync();
-    const bytes = encodeCheckpoint(s.model.weights, {
+    const bytes = await encodeCheckpoint(s.model.weights, {
       config: s.config,
       numClasses: s.numClasses,
       inputChannels: s.inputChannels,

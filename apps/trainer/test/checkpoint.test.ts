@@ -44,7 +44,7 @@ describe('checkpoint file', () => {
     const b = tf.variable(tf.tensor1d([0.5, -0.25]), true, 'layer/bias_7');
     const buffer = new Float32Array([0.1, 0.2, 0.3]);
     const config = tinyConfig(tempDir('ckpt'));
-    const bytes = encodeCheckpoint([a, b], {
+    const bytes = await encodeCheckpoint([a, b], {
       config,
       numClasses: 3,
       inputChannels: 3,

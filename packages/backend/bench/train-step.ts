@@ -23,3 +23,23 @@ export function randomBatch(batch: number, size: number, numClasses: number, see
     labels: tf.randomUniform([batch], 0, numClasses, 'int32', seed + 1) as tf.Tensor1D,
   }));
 }
+
+/**
+ * The same step for GPU backends: nothing is read back synchronously (WebGPU in Node cannot), and awaiting
+ * the loss waits for the GPU to finish the step.
+ */
+export function makeAsyncTrainStep(
+  model: tf.LayersModel,
+  optimizer: tf.Optimizer,
+): (images: tf.Tensor4D, labels: tf.Tensor1D) => Promise<number> {
+  const numClasses = (model.outputs[0] as tf.SymbolicTensor).shape[1] as number;
+  return async (images, labels) => {
+    const cost = optimizer.minimize(() => {
+      const logits = model.apply(images, { training: true }) as tf.Tensor2D;
+      return tf.losses.softmaxCrossEntropy(tf.oneHot(labels, numClasses), logits) as tf.Scalar;
+    }, true) as tf.Scalar;
+    const loss = (await cost.data())[0] as number;
+    cost.dispose();
+    return loss;
+  };
+}

@@ -12,6 +12,7 @@ import {
 } from '../src/index.js';
 import { resnet50d } from './resnet50d.js';
 import { makeTrainStep, randomBatch } from './train-step.js';
+import { benchWebGPU } from './webgpu.bench.js';
 
 const env = process.env;
 const batch = Number(env.BENCH_BATCH ?? 8);
@@ -109,7 +110,20 @@ function singleProcessFullBatch(size: number, numClasses: number): string {
   }
 }
 
+function requestedBackend(): string | undefined {
+  const i = process.argv.indexOf('--backend');
+  const value =
+    i >= 0 ? process.argv[i + 1] : process.argv.find((a) => a.startsWith('--backend='))?.slice(10);
+  return value ?? env.BENCH_BACKEND;
+}
+
 async function main() {
+  const backend = requestedBackend();
+  if (backend === 'webgpu') return benchWebGPU(packageDir);
+  if (backend !== undefined && backend !== 'wasm') {
+    console.error(`--backend must be wasm (the default) or webgpu; got '${backend}'`);
+    process.exit(2);
+  }
   const choice = await selectBackend({ log: (m) => console.log(m) });
   const results: Record<string, unknown> = {
     date: new Date().toISOString(),

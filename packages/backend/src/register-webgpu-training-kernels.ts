@@ -1,4 +1,5 @@
 import { getKernel, type KernelConfig, registerKernel, unregisterKernel } from '@tensorflow/tfjs-core';
+import { addNWebGPUConfig } from './webgpu-add-n.js';
 import { conv2DBackpropFilterWebGPUConfig } from './webgpu-conv2d-backprop-filter.js';
 import { roundToFloat16WebGPUConfig } from './webgpu-round-float16.js';
 
@@ -6,6 +7,7 @@ import { roundToFloat16WebGPUConfig } from './webgpu-round-float16.js';
 export const webgpuTrainingKernels: readonly KernelConfig[] = [
   roundToFloat16WebGPUConfig,
   conv2DBackpropFilterWebGPUConfig,
+  addNWebGPUConfig,
 ];
 
 /** Registers this package's kernels on the 'webgpu' backend (idempotent); returns the names registered. */

@@ -147,6 +147,11 @@ describe.skipIf(why !== null)('webgpu kernels against the cpu backend', () => {
     }
   }, 60_000);
 
+  it("AddN of more tensors than a shader may bind (the global norm of a ResNet's gradients)", async () => {
+    const terms = Array.from({ length: 69 }, (_, i) => random(130 + (i % 3), 1).subarray(0, 130));
+    await expectSame(() => tf.addN(terms.map((t) => tf.tensor1d(t))));
+  }, 60_000);
+
   it('max pool 3x3/2 same and its gradient (odd size, batch 1)', async () => {
     const xs = random(1 * 9 * 7 * 3);
     await expectSame(() => {

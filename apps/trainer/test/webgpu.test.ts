@@ -1,0 +1,93 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { selectBackend } from '@bot/backend';
+import { useSwiftShader } from '@bot/backend/swiftshader';
+import * as tf from '@tensorflow/tfjs';
+import { describe, expect, it } from 'vitest';
+import { readCheckpoint } from '../src/checkpoint.js';
+import type { TrainConfig } from '../src/config.js';
+import { train } from '../src/train.js';
+import { tempDir, tinyConfig } from './helpers.js';
+
+/** WebGPU on Chromium's SwiftShader driver (forced: a software adapter), or why not. */
+async function webgpuOrWhy(): Promise<string | null> {
+  if (useSwiftShader() === undefined) {
+    return 'no SwiftShader Vulkan driver (Debian: apt-get install chromium; scripts/install-system-deps.sh)';
+  }
+  try {
+    await selectBackend({ prefer: 'webgpu', env: {} });
+    await tf.setBackend('cpu');
+    return null;
+  } catch (error) {
+    return (error as Error).message;
+  }
+}
+
+const why = await webgpuOrWhy();
+if (why !== null) console.warn(`webgpu trainer test skipped: ${why}`);
+
+const quiet = { write: () => undefined, tty: false };
+
+function stepLosses(run: string): number[] {
+  return readFileSync(join(run, 'metrics.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l))
+    .filter((r) => r.type === 'step')
+    .map((r) => r.loss as number);
+}
+
+describe.skipIf(why !== null)('bot-train on webgpu', () => {
+  it('two steps with every trick on give the cpu run’s losses and weights', async () => {
+    const dir = tempDir('webgpu');
+    const teacher = await train(tinyConfig(dir, { runName: 'teacher', epochs: 1, trainLimit: 4 }), quiet);
+    teacher.model.dispose();
+    const student = (backend: TrainConfig['backend'], runName: string) =>
+      tinyConfig(dir, {
+        runName,
+        backend,
+        variant: 'D',
+        epochs: 1,
+        trainLimit: 8,
+        mixupAlpha: 0.2,
+        mixupOffEpochs: 0,
+        labelSmoothing: 0.1,
+        teacher: teacher.checkpoint,
+        fp16: true,
+        initLossScale: 1024,
+        accumulate: 2,
+        clipGrad: 5,
+        schedule: 'cosine',
+        warmupEpochs: 0.5,
+        zeroGamma: true,
+        noBiasDecay: true,
+        export: true,
+      });
+    const cpu = await train(student('cpu', 'cpu'), quiet);
+    const gpu = await train(student('webgpu', 'webgpu'), quiet);
+    expect(gpu.backend.name).toBe('webgpu');
+    expect(gpu.exported).not.toBeNull();
+    const [cpuLosses, gpuLosses] = [stepLosses(cpu.run), stepLosses(gpu.run)];
+    expect(gpuLosses).toHaveLength(2);
+    for (const [i, loss] of cpuLosses.entries()) {
+      expect(Math.abs((gpuLosses[i] as number) - loss) / loss, `step ${i + 1} loss`).toBeLessThan(1e-3);
+    }
+    const [a, b] = await Promise.all([readCheckpoint(cpu.checkpoint), readCheckpoint(gpu.checkpoint)]);
+    expect(b.state).toMatchObject({ step: 2, lossScaler: { skippedSteps: 0 } });
+    let diff = 0;
+    let norm = 0;
+    a.weights.forEach((w, i) => {
+      const other = b.weights[i]?.data as Float32Array;
+      (w.data as Float32Array).forEach((v, j) => {
+        diff += (v - (other[j] as number)) ** 2;
+        norm += v * v;
+      });
+    });
+    console.log(
+      `webgpu vs cpu after 2 steps: loss ${gpuLosses.join(', ')} vs ${cpuLosses.join(', ')}; weights ${Math.sqrt(diff / norm).toExponential(2)}`,
+    );
+    expect(Math.sqrt(diff / norm)).toBeLessThan(1e-4);
+    expect(gpu.final?.top1).toBeGreaterThanOrEqual(0);
+    for (const r of [cpu, gpu]) r.model.dispose();
+  }, 600_000);
+});

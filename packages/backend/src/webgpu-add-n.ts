@@ -1,0 +1,36 @@
+import { AddN, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
+import { type WasmBackendLike, withKernelScope } from './wasm-kernel-scope.js';
+
+let stock: KernelConfig | undefined;
+
+/**
+ * AddN over any number of tensors. tfjs' webgpu kernel binds every input as a storage buffer of one shader,
+ * and a device allows only `maxStorageBuffersPerShaderStage` of them (8 by default): the global norm of a
+ * ResNet's gradients (one term per weight) fails pipeline validation. Sums groups that fit, then the sums.
+ */
+const addN: KernelFunc = (args) => {
+  const inputs = args.inputs as unknown as TensorInfo[];
+  const backend = args.backend as unknown as WasmBackendLike & {
+    device: { limits: { maxStorageBuffersPerShaderStage: number } };
+  };
+  const fit = backend.device.limits.maxStorageBuffersPerShaderStage - 1;
+  if (stock === undefined) throw new Error('AddN: the stock webgpu kernel was not bound');
+  if (inputs.length <= fit) return stock.kernelFunc(args);
+  return withKernelScope(backend, 'webgpu', (scope) => {
+    const sums: TensorInfo[] = [];
+    for (let i = 0; i < inputs.length; i += fit) {
+      const group = inputs.slice(i, i + fit);
+      sums.push(group.length === 1 ? (group[0] as TensorInfo) : scope.run(AddN, group));
+    }
+    return scope.run(AddN, sums);
+  });
+};
+
+export const addNWebGPUConfig: KernelConfig & { bindStock(config: KernelConfig): void } = {
+  kernelName: AddN,
+  backendName: 'webgpu',
+  kernelFunc: addN,
+  bindStock(config: KernelConfig) {
+    stock = config;
+  },
+};
