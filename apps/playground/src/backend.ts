@@ -1,88 +1,60 @@
+import { selectBackend } from '@bot/backend';
 import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
 import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
-import { engine, getBackend, ready, setBackend } from '@tensorflow/tfjs-core';
+import { engine } from '@tensorflow/tfjs-core';
 
 export type PlaygroundBackend = 'webgpu' | 'webgl' | 'wasm' | 'cpu';
-
-/** The order 'auto' tries: WebGPU, then WebGL, then wasm with @bot/backend's training kernels, then cpu. */
-export const ORDER: readonly PlaygroundBackend[] = ['webgpu', 'webgl', 'wasm', 'cpu'];
 
 export interface BackendChoice {
   name: PlaygroundBackend;
   /** What was tried before it and why it was passed over. */
   skipped: string[];
-  /** A one-line description for the page, e.g. the GPU adapter. */
+  /** Why it was taken, with the GPU adapter where there is one. */
   detail: string;
 }
 
-interface GpuAdapterInfo {
-  vendor?: string;
-  architecture?: string;
-  device?: string;
-  description?: string;
-}
-interface GpuAdapter {
-  info?: GpuAdapterInfo;
-  isFallbackAdapter?: boolean;
-  limits?: { maxStorageBufferBindingSize?: number };
-}
-interface Gpu {
-  requestAdapter(options?: object): Promise<GpuAdapter | null>;
-}
-
-async function load(name: PlaygroundBackend): Promise<string> {
-  if (name === 'webgpu') {
-    const gpu = (navigator as unknown as { gpu?: Gpu }).gpu;
-    if (!gpu) throw new Error('navigator.gpu is absent (no WebGPU in this browser)');
-    const adapter = (await gpu.requestAdapter()) as GpuAdapter | null;
-    if (!adapter) throw new Error('navigator.gpu.requestAdapter() gave no adapter');
-    await import('@tensorflow/tfjs-backend-webgpu');
-    const info = adapter.info ?? {};
-    const words = [info.vendor, info.architecture, info.device, info.description].filter((w) => w);
-    const mib = (adapter.limits?.maxStorageBufferBindingSize ?? 0) / 2 ** 20;
-    return `adapter ${words.join(' ') || 'unnamed'}${adapter.isFallbackAdapter ? ' (software fallback)' : ''}, storage buffers up to ${mib} MiB`;
-  }
-  if (name === 'webgl') {
-    await import('@tensorflow/tfjs-backend-webgl');
-    return 'WebGL2 fragment shaders';
-  }
-  if (name === 'wasm') {
+/**
+ * The backend modules @bot/backend's selectBackend may ask for, as dynamic imports the bundler can see (each
+ * becomes a chunk loaded on demand); the wasm one is told where Vite put its .wasm files.
+ */
+const MODULES: Record<string, () => Promise<unknown>> = {
+  '@tensorflow/tfjs-backend-webgpu': () => import('@tensorflow/tfjs-backend-webgpu'),
+  '@tensorflow/tfjs-backend-webgl': () => import('@tensorflow/tfjs-backend-webgl'),
+  '@tensorflow/tfjs-backend-cpu': () => import('@tensorflow/tfjs-backend-cpu'),
+  '@tensorflow/tfjs-backend-wasm': async () => {
     const wasm = await import('@tensorflow/tfjs-backend-wasm');
     wasm.setWasmPaths({
       'tfjs-backend-wasm.wasm': wasmPlain,
       'tfjs-backend-wasm-simd.wasm': wasmSimd,
       'tfjs-backend-wasm-threaded-simd.wasm': wasmThreaded,
     });
-    const { registerWasmTrainingKernels } = await import('@bot/backend');
-    const kernels = registerWasmTrainingKernels();
-    return `XNNPACK with ${kernels.length} @bot/backend training kernels`;
-  }
-  await import('@tensorflow/tfjs-backend-cpu');
-  return 'plain JavaScript';
+    return wasm;
+  },
+};
+
+function importModule(specifier: string): Promise<unknown> {
+  const load = MODULES[specifier];
+  if (load) return load();
+  return Promise.reject(
+    Object.assign(new Error(`${specifier} is not part of the playground's bundle`), {
+      code: 'ERR_MODULE_NOT_FOUND',
+    }),
+  );
 }
 
-/** Activates the backend asked for, or with 'auto' the first of ORDER that initialises. */
+/**
+ * Activates a backend with @bot/backend's selectBackend: 'auto' tries webgpu (a hardware adapter), webgl,
+ * wasm with @bot/backend's training kernels, then cpu; a named one is used or is an error (a named webgpu
+ * also takes a software adapter such as SwiftShader).
+ */
 export async function chooseBackend(request: PlaygroundBackend | 'auto'): Promise<BackendChoice> {
-  const candidates = request === 'auto' ? ORDER : [request];
-  const skipped: string[] = [];
-  for (const name of candidates) {
-    try {
-      const detail = await load(name);
-      if (!(await setBackend(name))) throw new Error(`tf.setBackend('${name}') failed to initialise`);
-      await ready();
-      return { name, skipped, detail };
-    } catch (error) {
-      const why = error instanceof Error ? error.message : String(error);
-      skipped.push(`${name}: ${why.split('\n')[0]}`);
-      if (request !== 'auto') throw new Error(`backend ${name} is not available here: ${why}`);
-    }
-  }
-  throw new Error(`no tfjs backend initialised: ${skipped.join('; ')}`);
-}
-
-export function activeBackend(): string {
-  return getBackend();
+  const choice = await selectBackend({ prefer: request, importModule, env: {} });
+  return {
+    name: choice.name as PlaygroundBackend,
+    skipped: choice.skipped.map((s) => `${s.name}: ${s.why}`),
+    detail: choice.reason,
+  };
 }
 
 /** Bytes tfjs holds on the device (or in the heap), for the status line. */

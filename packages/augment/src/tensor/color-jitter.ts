@@ -1,4 +1,15 @@
-import { add, maximum, mean, minimum, mul, sum, type Tensor4D, tensor4d, tidy } from '@tensorflow/tfjs-core';
+import {
+  add,
+  clipByValue,
+  maximum,
+  mean,
+  minimum,
+  mul,
+  sum,
+  type Tensor4D,
+  tensor4d,
+  tidy,
+} from '@tensorflow/tfjs-core';
 import { GRAY_WEIGHTS } from '../color.js';
 import type { ColorJitterParams, ColorOp } from '../color-jitter.js';
 
@@ -81,6 +92,8 @@ function jitterStep(x: Tensor4D, ops: ([ColorOp, number] | null)[], channels: nu
       if (needGray) y = add(y, mul(gray, perSample(b)));
       if (needMean) y = add(y, mul(mean(gray, [1, 2, 3], true), perSample(c)));
     }
+    // Every sample adjusts in this step (the usual case: each jitter runs all its adjustments): one clamp.
+    if (lo.every((v) => v === 0) && hi.every((v) => v === 255)) return clipByValue(y, 0, 255);
     return minimum(maximum(y, perSample(lo)), perSample(hi));
   });
 }
