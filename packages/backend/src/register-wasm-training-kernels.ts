@@ -17,6 +17,7 @@ import {
 import { conv2DBackpropFilterConfig } from './conv2d-backprop-filter.js';
 import { conv2DBackpropInputConfig } from './conv2d-backprop-input.js';
 import { castConfig, identityConfig } from './identity.js';
+import { registerReplacing } from './kernel-registry.js';
 import { meanConfig, sumConfig } from './leading-axes-reduce.js';
 import { avgPoolGradConfig, maxPoolGradConfig } from './pool-gradients.js';
 import { tileConfig } from './tile.js';
@@ -43,6 +44,8 @@ export const wasmTrainingKernels: readonly KernelConfig[] = [
   transposeConfig,
 ];
 
+const stockKernels = new Map<string, KernelConfig>();
+
 /**
  * Registers this package's training kernels on the 'wasm' backend (idempotent). Call it before or
  * after `tf.setBackend('wasm')`; the wasm backend itself must be imported
@@ -50,22 +53,8 @@ export const wasmTrainingKernels: readonly KernelConfig[] = [
  * Returns the names of the kernels registered.
  */
 export function registerWasmTrainingKernels(): string[] {
-  const names: string[] = [];
-  for (const config of wasmTrainingKernels) {
-    const current = getKernel(config.kernelName, config.backendName);
-    if (current === config) continue;
-    if (current !== undefined) {
-      stockKernels.set(config.kernelName, current);
-      (config as { bindStock?: (stock: KernelConfig) => void }).bindStock?.(current);
-      unregisterKernel(config.kernelName, config.backendName);
-    }
-    registerKernel(config);
-    names.push(config.kernelName);
-  }
-  return names;
+  return registerReplacing(wasmTrainingKernels, stockKernels);
 }
-
-const stockKernels = new Map<string, KernelConfig>();
 
 /**
  * Undoes `registerWasmTrainingKernels()`: removes this package's kernels and puts back the stock

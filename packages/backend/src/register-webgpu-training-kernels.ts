@@ -1,4 +1,5 @@
-import { getKernel, type KernelConfig, registerKernel, unregisterKernel } from '@tensorflow/tfjs-core';
+import type { KernelConfig } from '@tensorflow/tfjs-core';
+import { registerReplacing } from './kernel-registry.js';
 import { addNWebGPUConfig } from './webgpu-add-n.js';
 import { conv2DBackpropFilterWebGPUConfig } from './webgpu-conv2d-backprop-filter.js';
 import { roundToFloat16WebGPUConfig } from './webgpu-round-float16.js';
@@ -10,18 +11,9 @@ export const webgpuTrainingKernels: readonly KernelConfig[] = [
   addNWebGPUConfig,
 ];
 
+const stockKernels = new Map<string, KernelConfig>();
+
 /** Registers this package's kernels on the 'webgpu' backend (idempotent); returns the names registered. */
 export function registerWebGPUTrainingKernels(): string[] {
-  const names: string[] = [];
-  for (const config of webgpuTrainingKernels) {
-    const current = getKernel(config.kernelName, config.backendName);
-    if (current === config) continue;
-    if (current !== undefined) {
-      (config as { bindStock?: (stock: KernelConfig) => void }).bindStock?.(current);
-      unregisterKernel(config.kernelName, config.backendName);
-    }
-    registerKernel(config);
-    names.push(config.kernelName);
-  }
-  return names;
+  return registerReplacing(webgpuTrainingKernels, stockKernels);
 }
