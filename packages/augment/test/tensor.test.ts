@@ -213,6 +213,38 @@ describe('geometry on tensors', () => {
   });
 });
 
+describe('other backends', () => {
+  it(
+    'a batch of 64 on wasm equals the cpu backend (tfjs-backend-wasm 4.22 fails batched gathers this large)',
+    async () => {
+      await import('@tensorflow/tfjs-backend-wasm');
+      const n = 64;
+      const pixels = Float32Array.from({ length: n * 28 * 28 }, (_, i) => (i * 53) % 256);
+      const t = new TensorPipeline([
+        new RandomResizedCrop(28, { scale: [0.3, 1] }),
+        new RandomHorizontalFlip(),
+        new ColorJitter({ brightness: 0.4, contrast: 0.4 }),
+        new Normalize({ mean: [72.94], std: [90.02] }),
+      ]);
+      const run = async (backend: string) => {
+        await tf.setBackend(backend);
+        const y = t.apply({ data: pixels, shape: [n, 28, 28, 1] }, rngs(9, n));
+        const out = Float32Array.from(await y.data());
+        y.dispose();
+        return out;
+      };
+      try {
+        const onWasm = await run('wasm');
+        const onCpu = await run('cpu');
+        expect(diff(onWasm, onCpu).max).toBeLessThan(1e-4);
+      } finally {
+        await tf.setBackend('cpu');
+      }
+    },
+    TIMEOUT,
+  );
+});
+
 describe('colour on tensors', () => {
   it('ColorJitter, lighting and Normalize agree with the sharp path within 1e-5', async () => {
     const images = photoBatch();

@@ -3,6 +3,7 @@ import {
   gather,
   image,
   mul,
+  reshape,
   sub,
   type Tensor4D,
   tensor1d,
@@ -10,6 +11,7 @@ import {
   tensor4d,
   pad as tfPad,
   tidy,
+  transpose,
 } from '@tensorflow/tfjs-core';
 import type { Sampling } from './sampling.js';
 
@@ -60,21 +62,38 @@ function axisPlan(
   return { lo, hi, weight, identity };
 }
 
-/** Blends the two taps of one axis (`axis` 1 = rows, 2 = columns) for every sample: one gather per tap. */
-function pass(x: Tensor4D, plan: AxisPlan, axis: 1 | 2, outSize: number): Tensor4D {
-  const n = x.shape[0];
-  const lo = tensor2d(plan.lo, [n, outSize], 'int32');
-  const a = gather(x, lo, axis, 1) as Tensor4D;
-  if (plan.weight.every((w) => w === 0)) return a;
-  const hi = tensor2d(plan.hi, [n, outSize], 'int32');
-  const b = gather(x, hi, axis, 1) as Tensor4D;
-  const shape: [number, number, number, number] = axis === 1 ? [n, outSize, 1, 1] : [n, 1, outSize, 1];
-  return add(a, mul(sub(b, a), tensor4d(plan.weight, shape)));
+/**
+ * Blends the two taps along axis 1 (rows) of every sample: one gather per tap on the batch seen as rows of
+ * [N * H, W * C], with each sample's row indices offset by n * H. (A batched gather, `batchDims` 1, would say
+ * the same more briefly, but tfjs-backend-wasm 4.22 reads out of bounds with it from a batch of about 32.)
+ */
+function rowPass(x: Tensor4D, plan: AxisPlan, outSize: number): Tensor4D {
+  const [n, h, w, c] = x.shape;
+  const flat = reshape(x, [n * h, w * c]);
+  const offset = (k: number) => Math.floor(k / outSize) * h;
+  const lo = tensor1d(
+    plan.lo.map((v, k) => v + offset(k)),
+    'int32',
+  );
+  const a = reshape(gather(flat, lo, 0), [n, outSize, w, c]) as Tensor4D;
+  if (plan.weight.every((v) => v === 0)) return a;
+  const hi = tensor1d(
+    plan.hi.map((v, k) => v + offset(k)),
+    'int32',
+  );
+  const b = reshape(gather(flat, hi, 0), [n, outSize, w, c]) as Tensor4D;
+  return add(a, mul(sub(b, a), tensor4d(plan.weight, [n, outSize, 1, 1])));
+}
+
+/** The same along axis 2 (columns), as rows of the batch with height and width swapped. */
+function columnPass(x: Tensor4D, plan: AxisPlan, outSize: number): Tensor4D {
+  const swapped = transpose(x, [0, 2, 1, 3]) as Tensor4D;
+  return transpose(rowPass(swapped, plan, outSize), [0, 2, 1, 3]) as Tensor4D;
 }
 
 /**
  * Bilinear resampling of a float32 NHWC batch, each sample on its own grid (see `Sampling`), as separable
- * gathers along rows then columns (kernels on every backend: cpu, wasm, webgl, webgpu). Reads clamp at the
+ * gathers along rows and columns (kernels on every backend: cpu, wasm, webgl, webgpu). Reads clamp at the
  * border of each sample's crop, as resizing a cropped image does in PIL and torchvision; a crop that reaches
  * outside the image reads its `fill` there (the batch is padded once, by the largest overhang).
  */
@@ -141,11 +160,11 @@ export function resampleBatch(images: Tensor4D, samplings: readonly Sampling[]):
     const [, hp, wp] = x.shape;
     const rowsFirst = first.height * wp <= hp * first.width;
     if (rowsFirst) {
-      if (!rows.identity) x = pass(x, rows, 1, first.height);
-      if (!cols.identity) x = pass(x, cols, 2, first.width);
+      if (!rows.identity) x = rowPass(x, rows, first.height);
+      if (!cols.identity) x = columnPass(x, cols, first.width);
     } else {
-      if (!cols.identity) x = pass(x, cols, 2, first.width);
-      if (!rows.identity) x = pass(x, rows, 1, first.height);
+      if (!cols.identity) x = columnPass(x, cols, first.width);
+      if (!rows.identity) x = rowPass(x, rows, first.height);
     }
     return x === images ? images.clone() : x;
   });
