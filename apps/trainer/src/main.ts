@@ -27,7 +27,7 @@ function resolveFromOptions(options: Record<string, unknown>, resume?: string) {
 }
 
 /** The closing lines of a finished run: what it reached, where things are, and commands that run as shown. */
-function summary(result: TrainResult, preset: string): string[] {
+function summary(result: TrainResult, preset: string, epochs: number): string[] {
   const last = result.epochs.at(-1);
   const f = result.final;
   return [
@@ -41,9 +41,9 @@ function summary(result: TrainResult, preset: string): string[] {
     ...(result.exported
       ? [`model: ${result.exported.tfjs} (tfjs LayersModel), ${result.exported.safetensors}`]
       : []),
-    `next: npx bot-train eval ${result.run}`,
-    `      npx bot-train --epochs 6          (this recipe, longer)`,
-    "      npx bot-train recipes             (the paper's recipes; train one on your images with --data <folder with train/ and val/>)",
+    `next: npx bot-train eval ${result.run}   # its top-1/top-5 again (--data <other> for another set)`,
+    `      npx bot-train --config ${join(result.run, 'config.json')} --run-name none --epochs ${2 * epochs}   # the same recipe, twice as long`,
+    "      npx bot-train recipes   # the paper's recipes: --preset <name> --data <folder with train/ and val/> trains one on your images",
   ];
 }
 
@@ -59,7 +59,7 @@ async function runTrain(options: Record<string, unknown>): Promise<number> {
     async (signal) => {
       const result = await train(config, { ...(resume ? { resume } : {}), signal });
       if (result.interrupted) return 130;
-      for (const line of summary(result, config.preset)) console.log(line);
+      for (const line of summary(result, config.preset, config.epochs)) console.log(line);
       return 0;
     },
   );

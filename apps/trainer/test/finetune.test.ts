@@ -201,16 +201,28 @@ describe('fine-tuning, evaluation and prediction from exports and safetensors', 
       'cpu',
     ];
     expect(await main([...tiny, '--replicas', '1', '--runs-dir', dir, '--no-export'])).toBe(0);
-    const next = out.find((l) => l.startsWith('next: '))!;
-    const command = next
-      .replace(/^next: /, '')
-      .trim()
-      .split(/\s+/);
-    expect(command.slice(0, 3)).toEqual(['npx', 'bot-train', 'eval']);
-    out.length = 0;
-    expect(await main([...command.slice(2), '--backend', 'cpu'])).toBe(0);
-    expect(out.join('\n')).toMatch(/top-1 [\d.]+%/);
-    expect(out.join('\n')).not.toMatch(/<|>/);
+    const next = out.slice(out.findIndex((l) => l.startsWith('next: ')));
+    // Each line is a shell command (a # comment after it): what precedes the # runs as shown.
+    const commands = next.map((l) =>
+      l
+        .replace(/^next: /, '')
+        .replace(/#.*$/, '')
+        .trim()
+        .split(/\s+/),
+    );
+    expect(commands.map((c) => c.slice(0, 3))).toEqual([
+      ['npx', 'bot-train', 'eval'],
+      ['npx', 'bot-train', '--config'],
+      ['npx', 'bot-train', 'recipes'],
+    ]);
+    for (const command of commands) {
+      out.length = 0;
+      expect(await main(command.slice(2))).toBe(0);
+    }
+    const dirs = readdirSync(dir).filter((n) => n.startsWith('demo-'));
+    expect(dirs).toHaveLength(2);
+    const longer = JSON.parse(readFileSync(join(dir, dirs.sort()[1]!, 'config.json'), 'utf8'));
+    expect(longer).toMatchObject({ epochs: 2, width: 0.0625, inputSize: 16 });
   }, 90_000);
 });
 
