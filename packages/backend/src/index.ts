@@ -29,7 +29,7 @@ export {
 } from './select-backend.js';
 export { KernelScope } from './wasm-kernel-scope.js';
 export { WebGPUSyncReadError } from './webgpu-backend.js';
-export { WEBGPU_CONV2D_DW_MATMUL, WEBGPU_IM2COL_MAX_BYTES } from './webgpu-conv2d-backprop-filter.js';
+export { WEBGPU_CONV2D_DW_TILED } from './webgpu-conv2d-backprop-filter.js';
 export {
   guardWebGPUMemory,
   WebGPUDeviceError,

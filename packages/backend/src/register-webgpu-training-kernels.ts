@@ -1,6 +1,7 @@
 import type { KernelConfig } from '@tensorflow/tfjs-core';
 import { registerReplacing } from './kernel-registry.js';
 import { addNWebGPUConfig } from './webgpu-add-n.js';
+import { meanWebGPUConfig, sumWebGPUConfig } from './webgpu-column-sum.js';
 import { conv2DBackpropFilterWebGPUConfig } from './webgpu-conv2d-backprop-filter.js';
 import { roundToFloat16WebGPUConfig } from './webgpu-round-float16.js';
 
@@ -9,6 +10,8 @@ export const webgpuTrainingKernels: readonly KernelConfig[] = [
   roundToFloat16WebGPUConfig,
   conv2DBackpropFilterWebGPUConfig,
   addNWebGPUConfig,
+  sumWebGPUConfig,
+  meanWebGPUConfig,
 ];
 
 const stockKernels = new Map<string, KernelConfig>();
