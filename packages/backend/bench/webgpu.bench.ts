@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { type BackendChoice, selectBackend, WEBGPU_CONV2D_DW_MATMUL } from '../src/index.js';
+import { type BackendChoice, selectBackend, WEBGPU_CONV2D_DW_TILED } from '../src/index.js';
 import { useSwiftShader } from '../src/swiftshader.js';
 import { resnet50d } from './resnet50d.js';
 import { makeAsyncTrainStep, randomBatch } from './train-step.js';
@@ -195,10 +195,10 @@ export async function benchWebGPU(packageDir: string): Promise<void> {
     }
   }
   const first = results[0];
-  tf.env().set(WEBGPU_CONV2D_DW_MATMUL, false);
+  tf.env().set(WEBGPU_CONV2D_DW_TILED, false);
   console.log(`batch ${first?.batch} with tfjs' own filter-gradient kernel:`);
   const stockFilterGradient = first ? await timeBatch(first.batch, size, steps, flopsPerImage) : undefined;
-  tf.env().set(WEBGPU_CONV2D_DW_MATMUL, true);
+  tf.env().set(WEBGPU_CONV2D_DW_TILED, true);
 
   const fitted = results.filter((r) => r.imagesPerSecond !== undefined);
   const largest = fitted.at(-1);
