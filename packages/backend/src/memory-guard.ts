@@ -23,7 +23,7 @@ export class WasmOutOfMemoryError extends RangeError {
         "@bot/resnet-variants' BatchNorm, 1.1 GB with tfjs-layers' own), so the batch does not fit: " +
         'train on smaller micro-batches and accumulate their gradients ' +
         '(e.g. 4 micro-batches of 2 for a batch of 8, with @bot/optim GradientAccumulator), or split the batch ' +
-        'over data-parallel replicas (createReplicaPool), each of which has its own heap. Tensors allocated ' +
+        'over data-parallel replicas (createReplicaPool of @bot/parallel), each of which has its own heap. Tensors allocated ' +
         'before this error are still valid; dispose them and retry with the smaller batch.',
     );
     this.name = 'WasmOutOfMemoryError';
