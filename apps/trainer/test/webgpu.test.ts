@@ -38,7 +38,7 @@ function stepLosses(run: string): number[] {
 }
 
 describe.skipIf(why !== null)('bot-train on webgpu', () => {
-  it('two steps with every trick on give the cpu run’s losses and weights', async () => {
+  it('two steps with every trick on (ResNet-D, mixup and cutmix, smoothing, distillation, FP16 with loss scaling and accumulation, clipping, warmup and cosine, zero gamma, no bias decay) give the cpu run’s losses and weights', async () => {
     const dir = tempDir('webgpu');
     const teacher = await train(tinyConfig(dir, { runName: 'teacher', epochs: 1, trainLimit: 4 }), quiet);
     teacher.model.dispose();
@@ -50,6 +50,7 @@ describe.skipIf(why !== null)('bot-train on webgpu', () => {
         epochs: 1,
         trainLimit: 8,
         mixupAlpha: 0.2,
+        cutmixAlpha: 1,
         mixupOffEpochs: 0,
         labelSmoothing: 0.1,
         teacher: teacher.checkpoint,
@@ -70,7 +71,7 @@ describe.skipIf(why !== null)('bot-train on webgpu', () => {
     const [cpuLosses, gpuLosses] = [stepLosses(cpu.run), stepLosses(gpu.run)];
     expect(gpuLosses).toHaveLength(2);
     for (const [i, loss] of cpuLosses.entries()) {
-      expect(Math.abs((gpuLosses[i] as number) - loss) / loss, `step ${i + 1} loss`).toBeLessThan(1e-3);
+      expect(Math.abs((gpuLosses[i] as number) - loss) / loss, `step ${i + 1} loss`).toBeLessThan(1e-5);
     }
     const [a, b] = await Promise.all([readCheckpoint(cpu.checkpoint), readCheckpoint(gpu.checkpoint)]);
     expect(b.state).toMatchObject({ step: 2, lossScaler: { skippedSteps: 0 } });
@@ -86,7 +87,9 @@ describe.skipIf(why !== null)('bot-train on webgpu', () => {
     console.log(
       `webgpu vs cpu after 2 steps: loss ${gpuLosses.join(', ')} vs ${cpuLosses.join(', ')}; weights ${Math.sqrt(diff / norm).toExponential(2)}`,
     );
-    expect(Math.sqrt(diff / norm)).toBeLessThan(1e-4);
+    // FP16 rounds weights, activations and gradients to binary16: an element whose float32 values on the two
+    // backends (1e-7 apart) straddle a rounding boundary ends one binary16 ulp apart (about 5e-4 relative).
+    expect(Math.sqrt(diff / norm)).toBeLessThan(1e-3);
     expect(gpu.final?.top1).toBeGreaterThanOrEqual(0);
     for (const r of [cpu, gpu]) r.model.dispose();
   }, 600_000);
