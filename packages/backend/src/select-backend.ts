@@ -134,7 +134,7 @@ async function tryWebGPU(
   }
   if (found === null) {
     return {
-      why: 'no WebGPU adapter (no GPU driver for Vulkan, Metal or D3D12 was found; on Linux the loader is libvulkan1)',
+      why: 'no WebGPU adapter (no usable GPU driver for Vulkan, Metal or D3D12; on Linux the loader is libvulkan1)',
     };
   }
   const { adapter, report } = found;
