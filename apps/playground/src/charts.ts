@@ -21,7 +21,13 @@ export function lossSvg(steps: readonly StepRecord[]): string {
       { name: 'loss', x, y: loss, color: '#aec7e8' },
       { name: 'smoothed', x, y: ema(loss), color: '#1f77b4' },
     ],
-    { width: 460, height: 190, title: 'training loss', xLabel: 'step', legend: true },
+    {
+      width: 460,
+      height: 190,
+      title: 'training loss (dark: smoothed)',
+      xLabel: 'step',
+      legend: false,
+    },
   );
 }
 
@@ -48,9 +54,9 @@ export function accuracySvg(steps: readonly StepRecord[], evals: readonly EvalRe
   return svgLineChart(series, {
     width: 460,
     height: 190,
-    title: 'accuracy',
+    title: 'accuracy (green: train batches, red: test)',
     xLabel: 'step',
     yDomain: [0, 1],
-    legend: true,
+    legend: false,
   });
 }
