@@ -30,7 +30,8 @@ try {
       const changelog = join(clone, dir, name, 'CHANGELOG.md');
       if (manifest.version === '0.0.0') problems.push(`${manifest.name}: still 0.0.0 (no changeset?)`);
       // A first release stays 0.x: a major bump usually comes from a peer range that the bump left behind.
-      else if (!manifest.version.startsWith('0.')) problems.push(`${manifest.name}: first release as ${manifest.version}`);
+      else if (!manifest.version.startsWith('0.'))
+        problems.push(`${manifest.name}: first release as ${manifest.version}`);
       else if (!existsSync(changelog)) problems.push(`${manifest.name}: no CHANGELOG.md written`);
       else console.log(`${manifest.name}: ${manifest.version}`);
     }
