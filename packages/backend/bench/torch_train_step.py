@@ -23,7 +23,12 @@ memory_format = torch.channels_last if amp else torch.contiguous_format
 model = model.to(memory_format=memory_format)
 model.train()
 opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9, nesterov=True)
-scaler = torch.cuda.amp.GradScaler(enabled=amp) if device == "cuda" else None
+if device != "cuda":
+    scaler = None
+elif hasattr(torch.amp, "GradScaler"):  # torch 2.3 and later; torch.cuda.amp.GradScaler is deprecated there
+    scaler = torch.amp.GradScaler("cuda", enabled=amp)
+else:
+    scaler = torch.cuda.amp.GradScaler(enabled=amp)
 loss_fn = torch.nn.CrossEntropyLoss()
 x = torch.randn(batch, 3, size, size, device=device).to(memory_format=memory_format)
 y = torch.randint(0, 1000, (batch,), device=device)
