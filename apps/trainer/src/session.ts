@@ -162,6 +162,35 @@ export async function openSession(
   const inWorkers = DEVICE_BACKENDS.has(backend.name) ? await trainingSetInWorkers(config, cacheDir) : null;
   const data = inWorkers ? { ...opened, train: inWorkers } : opened;
   if (inWorkers) write(`data workers: ${config.workers} threads decode and augment the training images`);
+  const closeData = async () => {
+    await inWorkers?.close();
+  };
+  try {
+    const base = await assemble(config, resumed, backend, data, closeData, write);
+    const start: Position = resumed
+      ? await restore(base, resumed.resumed)
+      : { epoch: 0, batch: 0, step: 0, elapsedBefore: 0, totals: null };
+    if (resumed)
+      write(
+        `resuming ${base.run.root} at epoch ${start.epoch + 1}, batch ${start.batch} (step ${start.step})`,
+      );
+    return { ...base, start };
+  } catch (error) {
+    // The data worker threads would keep the process alive after the error.
+    await closeData();
+    throw error;
+  }
+}
+
+/** The run's model, loaders, optimizer and folder, once its backend and data are open. */
+async function assemble(
+  config: TrainConfig,
+  resumed: Awaited<ReturnType<typeof openResumed>> | null,
+  backend: BackendChoice,
+  data: OpenedData,
+  closeData: () => Promise<void>,
+  write: (line: string) => void,
+) {
   const numClasses = data.classes.length;
   const { inputChannels } = data;
   write(
@@ -220,14 +249,7 @@ export async function openSession(
     optimizer: buildOptimizer(config, schedule),
     lossScaler: buildLossScaler(config),
     rng: Rng.from(`${config.seed}:mixup`),
-    closeData: async () => {
-      await inWorkers?.close();
-    },
+    closeData,
   };
-  const start: Position = resumed
-    ? await restore(base, resumed.resumed)
-    : { epoch: 0, batch: 0, step: 0, elapsedBefore: 0, totals: null };
-  if (resumed)
-    write(`resuming ${run.root} at epoch ${start.epoch + 1}, batch ${start.batch} (step ${start.step})`);
-  return { ...base, start };
+  return base;
 }

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { selectBackend } from '@bot/backend';
@@ -93,4 +94,31 @@ describe.skipIf(why !== null)('bot-train on webgpu', () => {
     expect(gpu.final?.top1).toBeGreaterThanOrEqual(0);
     for (const r of [cpu, gpu]) r.model.dispose();
   }, 600_000);
+
+  it('the command line exits after an error that comes once the data worker threads run', () => {
+    const dir = tempDir('webgpu-cli');
+    const cli = new URL('../dist/cli.js', import.meta.url).pathname;
+    // 8 images against the demo's batch of 256: refused after the data workers (a GPU backend's) started.
+    const result = spawnSync(
+      process.execPath,
+      [
+        cli,
+        '--backend',
+        'webgpu',
+        '--data',
+        'synthetic',
+        '--train-limit',
+        '8',
+        '--epochs',
+        '1',
+        '--runs-dir',
+        dir,
+      ],
+      { encoding: 'utf8', timeout: 120_000, env: { ...process.env } },
+    );
+    expect(result.signal, 'the process had to be killed: something kept it alive').toBeNull();
+    expect(result.stdout).toMatch(/data workers: \d+ threads/);
+    expect(result.stderr + result.stdout).toMatch(/fewer than one batch of 256: lower --batch-size/);
+    expect(result.status).not.toBe(0);
+  }, 180_000);
 });
