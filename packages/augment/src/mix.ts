@@ -1,4 +1,5 @@
 import type { Rng } from '@bot/rng';
+import { checkAlpha, checkBox } from './mix-checks.js';
 
 /** How the images of a batch are laid out: `hwc` is an NHWC batch, `chw` an NCHW one (what onnxruntime takes). */
 export type MixLayout = 'hwc' | 'chw';
@@ -53,11 +54,6 @@ function checkBatch(batch: MixBatch): void {
     if (y < 0 || y >= numClasses)
       throw new RangeError(`batch.labels[${i}] = ${y} is outside [0, ${numClasses})`);
   }
-}
-
-function checkAlpha(alpha: number): void {
-  if (!(alpha >= 0) || !Number.isFinite(alpha))
-    throw new RangeError(`alpha must be a finite number >= 0, got ${alpha}`);
 }
 
 /** `lambda * onehot(y_i) + (1 - lambda) * onehot(y_{N-1-i})`: soft targets for a batch mixed with its reverse. */
@@ -146,20 +142,7 @@ function dimensions(batch: MixBatch): { n: number; h: number; w: number; c: numb
 export function cutmixWithBox(batch: LaidOutMixBatch, box: CutBox): MixedBatch {
   checkBatch(batch);
   const { n, h, w, c, layout } = dimensions(batch);
-  if (
-    !(
-      box.top >= 0 &&
-      box.top <= box.bottom &&
-      box.bottom <= h &&
-      box.left >= 0 &&
-      box.left <= box.right &&
-      box.right <= w
-    )
-  ) {
-    throw new RangeError(
-      `box must lie inside the ${h}x${w} image with top <= bottom, left <= right, got ${JSON.stringify(box)}`,
-    );
-  }
+  checkBox(box, h, w);
   const src = batch.images;
   const out = src.slice();
   const per = h * w * c;

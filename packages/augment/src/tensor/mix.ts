@@ -11,6 +11,7 @@ import {
   where,
 } from '@tensorflow/tfjs-core';
 import { type CutBox, cutmixBox, mixTargets } from '../mix.js';
+import { checkAlpha, checkBox } from '../mix-checks.js';
 
 /** A mixed batch on tensors: images, N x K soft targets, and the weight of each sample's own image and label. */
 export interface MixedTensorBatch {
@@ -33,11 +34,6 @@ function checkLabels(images: Tensor4D, labels: ArrayLike<number>, numClasses: nu
     if (y < 0 || y >= numClasses) throw new RangeError(`labels[${i}] = ${y} is outside [0, ${numClasses})`);
   }
   return out;
-}
-
-function checkAlpha(alpha: number): void {
-  if (!(alpha >= 0) || !Number.isFinite(alpha))
-    throw new RangeError(`alpha must be a finite number >= 0, got ${alpha}`);
 }
 
 /** `mixupWithLambda` on a tensor batch: each image mixed with its partner in the reversed batch. */
@@ -78,20 +74,7 @@ export function cutmixTensorWithBox(
 ): MixedTensorBatch {
   const y = checkLabels(images, labels, numClasses);
   const [, h, w] = images.shape;
-  if (
-    !(
-      box.top >= 0 &&
-      box.top <= box.bottom &&
-      box.bottom <= h &&
-      box.left >= 0 &&
-      box.left <= box.right &&
-      box.right <= w
-    )
-  ) {
-    throw new RangeError(
-      `box must lie inside the ${h}x${w} image with top <= bottom, left <= right, got ${JSON.stringify(box)}`,
-    );
-  }
+  checkBox(box, h, w);
   const mask = new Uint8Array(h * w);
   for (let r = box.top; r < box.bottom; r++) mask.fill(1, r * w + box.left, r * w + box.right);
   const mixed = tidy(
