@@ -1,12 +1,9 @@
-import { ColorJitter } from './color-jitter.js';
 import { CenterCrop } from './crop.js';
-import { RandomHorizontalFlip } from './flip.js';
 import type { Resampler } from './geometry.js';
 import type { Layout } from './image-tensor.js';
-import { Lighting } from './lighting.js';
+import { imagenetTrainTransforms } from './imagenet-train-transforms.js';
 import { IMAGENET_MEAN, IMAGENET_STD, Normalize } from './normalize.js';
 import { compose, type Pipeline } from './pipeline.js';
-import { RandomResizedCrop } from './random-resized-crop.js';
 import { Resize } from './resize.js';
 import type { Transform } from './transform.js';
 
@@ -36,23 +33,10 @@ export interface ImagenetTrainOptions {
  * ColorJitter(0.4, 0.4, 0.4), PCA lighting alpha std 0.1, Normalize(ImageNet mean/std).
  */
 export function imagenetTrain(options: ImagenetTrainOptions = {}): Pipeline {
-  const jitter = options.jitter ?? 0.4;
-  const hue = options.hue ?? 0;
-  const lighting = options.lighting ?? 0.1;
-  const transforms: Transform[] = [
-    new RandomResizedCrop(options.size ?? 224, {
-      scale: options.scale ?? [0.08, 1],
-      ratio: options.ratio ?? [3 / 4, 4 / 3],
-    }),
-    new RandomHorizontalFlip(options.flip ?? 0.5),
-  ];
-  if (jitter > 0 || hue > 0) {
-    transforms.push(new ColorJitter({ brightness: jitter, contrast: jitter, saturation: jitter, hue }));
-  }
-  if (lighting > 0) transforms.push(new Lighting({ alphaStd: lighting }));
-  const norm = options.normalize ?? { mean: IMAGENET_MEAN, std: IMAGENET_STD };
-  if (norm) transforms.push(new Normalize({ mean: norm.mean, std: norm.std, scale: 255 }));
-  return compose(transforms, { layout: options.layout ?? 'hwc', resampler: options.resampler ?? 'fast' });
+  return compose(imagenetTrainTransforms(options), {
+    layout: options.layout ?? 'hwc',
+    resampler: options.resampler ?? 'fast',
+  });
 }
 
 export interface ImagenetValOptions {
