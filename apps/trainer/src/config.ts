@@ -7,11 +7,8 @@ const depth = z.number().refine((d): d is ResNetDepth => (RESNET_DEPTHS as reado
 }) as unknown as z.ZodType<ResNetDepth>;
 const variant = z.enum(RESNET_VARIANTS as readonly ResNetVariant[] as [ResNetVariant, ...ResNetVariant[]]);
 
-/** The backends a run can ask for: 'auto', then @bot/backend's candidates in its order (webgpu included). */
-export const BACKENDS = [
-  'auto',
-  ...new Set([...BACKEND_ORDER, 'webgpu' as (typeof BACKEND_ORDER)[number]]),
-] as const as readonly [string, ...string[]];
+/** The backends a run can ask for: 'auto', then @bot/backend's Node candidates in its order. */
+export const BACKENDS = ['auto', ...BACKEND_ORDER] as const as readonly [string, ...string[]];
 
 /** The augmentation recipes of --aug: 'auto' picks imagenet for images over 64 px, small otherwise. */
 export const AUGMENTATIONS = ['auto', 'imagenet', 'small', 'none'] as const;
