@@ -19,7 +19,7 @@ export function stepBatch(
   config: TrainConfig,
   mix: boolean,
   rng: Rng,
-): StepBatch {
+): StepBatch & { images: Float32Array } {
   const { shape, labels } = batch;
   if (!mix) {
     const targets = new Float32Array(labels.length * numClasses);

@@ -1,6 +1,12 @@
 import { DynamicLossScaler, type LossScalerState, roundLayerOutputs } from '@bot/mixed-precision';
 import type { NesterovSGDState } from '@bot/optim';
-import type { ReplicaFactory, ReplicaSpec, StepBatch, TrainingStepOptions } from '@bot/parallel';
+import {
+  batchImages,
+  type ReplicaFactory,
+  type ReplicaSpec,
+  type StepBatch,
+  type TrainingStepOptions,
+} from '@bot/parallel';
 import * as tf from '@tensorflow/tfjs';
 import type { TrainConfig } from './config.js';
 import { resnet, resnetConfigOf } from './integrations/model.js';
@@ -56,7 +62,7 @@ export function trainingStepOptions(parts: StepParts): TrainingStepOptions {
     loss(batch: StepBatch): tf.Scalar {
       return tf.tidy(() => {
         const n = batch.shape[0];
-        const x = tf.tensor4d(batch.images, batch.shape);
+        const x = batchImages(batch);
         const targets = batch.targets
           ? tf.tensor2d(batch.targets, [n, numClasses])
           : tf.tensor1d(batch.labels, 'int32');

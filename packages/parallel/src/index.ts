@@ -12,6 +12,7 @@ export {
 } from './replica-pool.js';
 export {
   type BatchRange,
+  batchImages,
   checkBatch,
   microBatches,
   type StepBatch,

@@ -1,8 +1,8 @@
 import type { StepBatch } from './split.js';
 import type { TrainingStepOptions } from './training-step.js';
 
-/** A replica's shard of a batch, as its loss function receives it. */
-export type ReplicaBatch = StepBatch;
+/** A replica's shard of a batch, as its loss function receives it: arrays (posted between threads). */
+export type ReplicaBatch = StepBatch & { images: Float32Array };
 
 /**
  * What a replica module's `createReplica(options, info)` returns: the options of its `TrainingStep`

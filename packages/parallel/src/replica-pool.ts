@@ -2,7 +2,7 @@
 // (where a single TrainingStep trains).
 import type { Worker } from 'node:worker_threads';
 import type { FromWorker, ReplicaBatch, ToWorker, VariableLayout } from './protocol.js';
-import { type BatchRange, checkBatch, sliceBatch, splitEvenly } from './split.js';
+import { type BatchRange, checkBatch, type StepBatch, sliceBatch, splitEvenly } from './split.js';
 
 export interface ReplicaPoolOptions {
   /**
@@ -48,7 +48,7 @@ export interface ReplicaPool {
    * size-weighted average (`TrainingStep.apply`) with its own identical optimizer and loss scaler, so the
    * weights stay equal.
    */
-  step(batch: ReplicaBatch): Promise<ReplicaStepResult>;
+  step(batch: StepBatch): Promise<ReplicaStepResult>;
   /** Replica 0's current variable values, by variable name (copies). */
   getWeights(): Promise<Map<string, Float32Array>>;
   /** Replica 0's `getState()` (the replica module must define it): e.g. for a checkpoint. */
@@ -79,7 +79,7 @@ function shardOf(batch: ReplicaBatch, range: BatchRange): ReplicaBatch | null {
   if (range.to === range.from) return null;
   const view = sliceBatch(batch, range);
   return {
-    images: view.images.slice(),
+    images: (view.images as Float32Array).slice(),
     shape: view.shape,
     labels: view.labels.slice(),
     ...(view.targets === undefined ? {} : { targets: view.targets.slice() }),
@@ -184,8 +184,14 @@ export async function createReplicaPool(options: ReplicaPoolOptions): Promise<Re
       replicas: count,
       backend: (ready[0] as (typeof ready)[number]).backend,
       layout,
-      async step(batch) {
-        checkBatch(batch);
+      async step(input) {
+        checkBatch(input);
+        // Shards are posted to the workers as arrays: a tensor batch is read back once.
+        const images = input.images;
+        const batch: ReplicaBatch = {
+          ...input,
+          images: images instanceof Float32Array ? images : ((await images.data()) as Float32Array),
+        };
         const n = batch.shape[0];
         const ranges = splitEvenly(n, count);
         const results = await Promise.all(

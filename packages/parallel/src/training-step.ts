@@ -106,7 +106,16 @@ export class TrainingStep {
     const flags: Tensor[] = [];
     try {
       for (const part of parts) {
-        const micro = this.microGradients(sliceBatch(batch, part));
+        const slice = sliceBatch(batch, part);
+        // A tensor batch's micro-batch is a new tensor (an array's is a view).
+        const owned =
+          slice.images instanceof Float32Array || slice.images === batch.images ? null : slice.images;
+        let micro: { grads: NamedTensorMap; value: Scalar; finite: Tensor | null };
+        try {
+          micro = this.microGradients(slice);
+        } finally {
+          owned?.dispose();
+        }
         accumulator.add(micro.grads, (part.to - part.from) / n);
         dispose(Object.values(micro.grads));
         values.push(micro.value);

@@ -1,3 +1,4 @@
+import * as tf from '@tensorflow/tfjs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createReplicaPool, type ReplicaPool } from '../src/index.js';
 
@@ -31,7 +32,11 @@ describe('createReplicaPool', () => {
     for (const n of [5, 4]) {
       const batch = batchOf(n);
       const a = await single.step(batch);
-      const b = await pair.step(batch);
+      // A batch whose images are a tensor (augmented on the backend, say) is read back and sharded alike.
+      const images = tf.tensor4d(batch.images, batch.shape);
+      const b = await pair.step({ ...batch, images });
+      expect(images.isDisposed).toBe(false);
+      images.dispose();
       expect(b.replicaMs).toHaveLength(2);
       expect(Math.abs(a.loss - b.loss)).toBeLessThan(1e-5);
     }

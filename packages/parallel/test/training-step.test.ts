@@ -1,7 +1,15 @@
 import { DynamicLossScaler } from '@bot/mixed-precision';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { microBatches, type StepBatch, sliceBatch, splitEvenly, TrainingStep } from '../src/index.js';
+import {
+  batchImages,
+  checkBatch,
+  microBatches,
+  type StepBatch,
+  sliceBatch,
+  splitEvenly,
+  TrainingStep,
+} from '../src/index.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -41,7 +49,7 @@ describe('splitEvenly / microBatches: the one batch-splitting rule', () => {
     };
     const part = sliceBatch(batch, { from: 1, to: 3 });
     expect(part.shape).toEqual([2, 1, 2, 1]);
-    expect(Array.from(part.images)).toEqual([2, 3, 4, 5]);
+    expect(Array.from(part.images as Float32Array)).toEqual([2, 3, 4, 5]);
     expect(Array.from(part.labels)).toEqual([1, 2]);
     expect(Array.from(part.targets!)).toEqual([3, 4, 5, 6, 7, 8]);
   });
@@ -53,7 +61,7 @@ function linearModel(seed: number) {
   const b = tf.variable(tf.zeros([3]));
   const loss = (batch: StepBatch) =>
     tf.tidy(() => {
-      const x = tf.reshape(tf.tensor4d(batch.images, batch.shape), [batch.shape[0], 6]);
+      const x = tf.reshape(batchImages(batch), [batch.shape[0], 6]);
       const logits = tf.add(tf.matMul(x, w), b);
       return tf.losses.softmaxCrossEntropy(
         tf.oneHot(tf.tensor1d(batch.labels, 'int32'), 3),
@@ -89,6 +97,31 @@ describe('TrainingStep', () => {
     values(b.variables).forEach((v, i) => {
       for (const [j, x] of v.entries()) expect(Math.abs(x - expected[i]![j]!)).toBeLessThan(1e-6);
     });
+  });
+
+  it('a batch whose images are a tensor on the backend takes the array batch’s step, in micro-batches too, and keeps the caller’s tensor', async () => {
+    const batch = batchOf(7);
+    const fromArray = linearModel(4);
+    const fromTensor = linearModel(4);
+    await new TrainingStep({ ...fromArray, optimizer: tf.train.sgd(0.5), microBatch: 3 }).run(batch);
+    const images = tf.tensor4d(batch.images as Float32Array, batch.shape);
+    const step = new TrainingStep({ ...fromTensor, optimizer: tf.train.sgd(0.5), microBatch: 3 });
+    const before = tf.memory().numTensors;
+    const result = await step.run({ ...batch, images });
+    expect(result.stepped).toBe(true);
+    // The three micro-batch slices are freed; the caller's tensor is not.
+    expect(tf.memory().numTensors).toBe(before);
+    expect(images.isDisposed).toBe(false);
+    expect(values(fromTensor.variables)).toEqual(values(fromArray.variables));
+    const slice = sliceBatch({ ...batch, images }, { from: 2, to: 4 });
+    expect(Array.from(await (slice.images as tf.Tensor).data())).toEqual(
+      Array.from((batch.images as Float32Array).subarray(12, 24)),
+    );
+    (slice.images as tf.Tensor).dispose();
+    expect(() => checkBatch({ ...batch, images: tf.cast(images, 'int32') as tf.Tensor4D })).toThrow(
+      /batch.images must be a float32 tensor of rank 4, got int32 of shape \[7,2,3,1\]/,
+    );
+    images.dispose();
   });
 
   it('clips the mean gradient to the global norm before the update', async () => {
@@ -130,7 +163,10 @@ describe('TrainingStep', () => {
     // Two micro-batches, one optimizer step: the growth tracker counts steps.
     expect(scaler.growthTracker).toBe(1);
     const before = values(a.variables);
-    const bad = { ...batch, images: batch.images.map((x, i) => (i === 0 ? Number.POSITIVE_INFINITY : x)) };
+    const bad = {
+      ...batch,
+      images: (batch.images as Float32Array).map((x, i) => (i === 0 ? Number.POSITIVE_INFINITY : x)),
+    };
     const result = await scaled.run(bad);
     expect(result.stepped).toBe(false);
     expect(values(a.variables)).toEqual(before);
