@@ -5,6 +5,12 @@ import type { ImageTensor } from './image.js';
 export interface Sample {
   image: ImageTensor;
   label: number;
+  /**
+   * Optional: the size of the image the dataset read, when `image` is a copy resized to a common size (to
+   * batch it). Augmentation planned on the original image and run later on the batch (`@bot/augment/tensor`)
+   * draws its crop boxes on this size, as the per-image path would.
+   */
+  sourceSize?: { width: number; height: number };
 }
 
 /**

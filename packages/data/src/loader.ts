@@ -11,6 +11,8 @@ export interface Batch {
   labels: Int32Array;
   /** The dataset index of each image. */
   indices: Uint32Array;
+  /** Each image's `sourceSize` as [width, height] pairs, when the dataset's samples carry one. */
+  sourceSizes?: Uint32Array;
   epoch: number;
   /** The batch's position in the epoch, 0 to `batchesPerEpoch - 1`. */
   index: number;
@@ -196,6 +198,7 @@ export class DataLoader {
     const images = new Float32Array(good.length * itemSize);
     const labels = new Int32Array(good.length);
     const batchIndices = new Uint32Array(good.length);
+    const sourceSizes = good[0]!.sample.sourceSize ? new Uint32Array(2 * good.length) : undefined;
     for (const [k, { index, sample }] of good.entries()) {
       const { image } = sample;
       if (
@@ -209,6 +212,16 @@ export class DataLoader {
             `(${image.data.length} values); give the dataset a transform or size that fixes the shape`,
         );
       }
+      if (sourceSizes) {
+        const size = sample.sourceSize;
+        if (!size) {
+          throw new Error(
+            `samples in a batch must all carry sourceSize or none: ${this.describe(good[0]!.index)} has one but ${this.describe(index)} has none`,
+          );
+        }
+        sourceSizes[2 * k] = size.width;
+        sourceSizes[2 * k + 1] = size.height;
+      }
       images.set(image.data, k * itemSize);
       labels[k] = sample.label;
       batchIndices[k] = index;
@@ -219,6 +232,7 @@ export class DataLoader {
       layout: first.layout,
       labels,
       indices: batchIndices,
+      ...(sourceSizes ? { sourceSizes } : {}),
       epoch,
       index: batchIndex,
     };

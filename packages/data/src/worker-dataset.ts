@@ -34,6 +34,7 @@ interface Reply {
   shape?: [number, number, number];
   layout?: 'hwc' | 'chw';
   label?: number;
+  sourceSize?: { width: number; height: number };
 }
 
 class WorkerHandle {
@@ -132,6 +133,7 @@ export class WorkerDataset implements Dataset {
       pending.resolve({
         image: { data: reply.data!, shape: reply.shape!, layout: reply.layout! },
         label: reply.label!,
+        ...(reply.sourceSize ? { sourceSize: reply.sourceSize } : {}),
       });
     } else {
       if (reply.path !== undefined) this.failedPaths.set(pending.index, reply.path);

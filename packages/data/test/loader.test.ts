@@ -1,6 +1,6 @@
 import { Rng } from '@bot/rng';
 import { describe, expect, it } from 'vitest';
-import { type Batch, DataLoader } from '../src/index.js';
+import { type Batch, DataLoader, type Dataset } from '../src/index.js';
 import { DelayedDataset } from './helpers.js';
 
 async function collect(iterable: AsyncIterable<Batch>): Promise<Batch[]> {
@@ -43,6 +43,36 @@ describe('DataLoader batching and order', () => {
     const batches = await collect(loader.epoch(0));
     expect(batches.map((b) => b.shape[0])).toEqual([5, 5, 5, 5]);
     expect(flatIndices(batches)).toEqual(Array.from({ length: 20 }, (_, i) => i));
+  });
+
+  it('carries each sample’s sourceSize into the batch, and refuses a batch where only some have one', async () => {
+    const sized = (keep: (index: number) => boolean): Dataset => ({
+      length: 6,
+      classes: ['a'],
+      load: async (index) => ({
+        image: { data: new Float32Array(2), shape: [1, 2, 1], layout: 'hwc' },
+        label: 0,
+        ...(keep(index) ? { sourceSize: { width: 100 + index, height: 50 + index } } : {}),
+      }),
+    });
+    const [batch] = await collect(
+      new DataLoader(
+        sized(() => true),
+        { batchSize: 6, seed: 2 },
+      ).epoch(0),
+    );
+    expect(Array.from(batch!.sourceSizes!)).toEqual(
+      Array.from(batch!.indices).flatMap((i) => [100 + i, 50 + i]),
+    );
+    const plain = await collect(new DataLoader(new DelayedDataset(4, 0), { batchSize: 4, seed: 2 }).epoch(0));
+    expect(plain[0]!.sourceSizes).toBeUndefined();
+    const loader = new DataLoader(
+      sized((i) => i !== 3),
+      { batchSize: 6, seed: 2, shuffle: false },
+    );
+    await expect(collect(loader.epoch(0))).rejects.toThrow(
+      /samples in a batch must all carry sourceSize or none: #0 has one but #3 has none/,
+    );
   });
 
   it('shuffles differently each epoch and identically for the same seed', async () => {

@@ -28,10 +28,22 @@ describe('workerDataset', () => {
       expect(a.map((x) => Array.from(x.indices))).toEqual(b.map((x) => Array.from(x.indices)));
       expect(a.map((x) => Array.from(x.images))).toEqual(b.map((x) => Array.from(x.images)));
       expect(a.map((x) => Array.from(x.labels))).toEqual(b.map((x) => Array.from(x.labels)));
+      expect(a.every((x) => x.sourceSizes === undefined)).toBe(true);
       expect(inWorkers.skipped.map((s) => [s.index, s.path, s.reason]).sort()).toEqual([
         [17, 'rng-item-17', 'bad item 17'],
         [4, 'rng-item-4', 'bad item 4'],
       ]);
+    } finally {
+      await ds.close();
+    }
+  });
+
+  it('passes each sample’s sourceSize back from the workers into the batch', async () => {
+    const ds = await workerDataset(fixture, { workers: 2, args: { length: 12, sized: true } });
+    try {
+      const [batch] = await collect(new DataLoader(ds, { batchSize: 5, seed: 4 }).epoch(1));
+      const expected = Array.from(batch!.indices).flatMap((i) => [10 + i, 20 + i]);
+      expect(Array.from(batch!.sourceSizes!)).toEqual(expected);
     } finally {
       await ds.close();
     }

@@ -21,12 +21,13 @@ try {
 
 parentPort.on('message', async ({ id, index, state }) => {
   try {
-    const { image, label } = await dataset.load(index, Rng.fromState(state));
+    const { image, label, sourceSize } = await dataset.load(index, Rng.fromState(state));
     let { data } = image;
     if (data.byteOffset !== 0 || data.byteLength !== data.buffer.byteLength) data = data.slice();
-    parentPort.postMessage({ type: 'done', id, data, shape: image.shape, layout: image.layout, label }, [
-      data.buffer,
-    ]);
+    parentPort.postMessage(
+      { type: 'done', id, data, shape: image.shape, layout: image.layout, label, sourceSize },
+      [data.buffer],
+    );
   } catch (error) {
     let path;
     try {
