@@ -1,14 +1,10 @@
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ablate, planStudy } from '../src/ablate.js';
 import { findStudy, STUDIES } from '../src/studies.js';
 import { type StudyTable, stat } from '../src/study-table.js';
-import { tempDir } from './helpers.js';
-
-const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+import { cli, runCli, tempDir } from './helpers.js';
 
 /** A refinements study shrunk to seconds: 16 px synthetic shapes, a 4-channel ResNet-18-D, 2 short epochs. */
 const tinyFlags = [
@@ -45,21 +41,6 @@ const tinyOverrides = {
   backend: 'wasm',
   logEvery: 1,
 } as const;
-
-function runCli(args: string[], cwd: string, onLine?: (line: string, kill: () => void) => void) {
-  return new Promise<{ code: number | null; out: string }>((resolve) => {
-    const child = spawn(process.execPath, [cli, ...args], { cwd });
-    let out = '';
-    const take = (chunk: Buffer) => {
-      const text = chunk.toString();
-      out += text;
-      for (const line of text.split('\n')) onLine?.(line, () => child.kill('SIGINT'));
-    };
-    child.stdout.on('data', take);
-    child.stderr.on('data', take);
-    child.on('exit', (code) => resolve({ code, out }));
-  });
-}
 
 /** The seed-determined part of a table: every run's top-1 and top-5. */
 function accuracies(table: StudyTable): Record<string, [number, number]> {

@@ -1,6 +1,8 @@
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, vi } from 'vitest';
 import type { TrainConfig } from '../src/config.js';
 import { resolveConfig } from '../src/resolve.js';
@@ -60,4 +62,23 @@ export function capture() {
     return true;
   });
   return { out, err };
+}
+
+/** The built CLI the tests run (`npm test` builds it first). */
+export const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+
+/** Runs the built `bot-train` CLI in its own process; onLine sees each output line and can send SIGINT. */
+export function runCli(args: string[], cwd: string, onLine?: (line: string, kill: () => void) => void) {
+  return new Promise<{ code: number | null; out: string }>((resolve) => {
+    const child = spawn(process.execPath, [cli, ...args], { cwd });
+    let out = '';
+    const take = (chunk: Buffer) => {
+      const text = chunk.toString();
+      out += text;
+      for (const line of text.split('\n')) onLine?.(line, () => child.kill('SIGINT'));
+    };
+    child.stdout.on('data', take);
+    child.stderr.on('data', take);
+    child.on('exit', (code) => resolve({ code, out }));
+  });
 }

@@ -5,17 +5,13 @@
 // its own process, the wasm backend) and compares every epoch figure with the committed values to the
 // last bit. When it fails on purpose, regenerate the values and the tables together:
 //   npm run guard:update -w @bot/trainer      (then rerun the studies as docs/RESULTS.md says)
-import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { planStudy } from '../src/ablate.js';
 import type { ConfigPatch } from '../src/config.js';
 import { findStudy } from '../src/studies.js';
-import { tempDir } from './helpers.js';
-
-const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+import { runCli, tempDir } from './helpers.js';
 
 interface GuardedRow {
   readonly study: string;
@@ -33,16 +29,6 @@ const GUARDED: readonly GuardedRow[] = [
   { study: 'efficient-training', row: '+fp16', miniature: fashion },
 ];
 
-function runCli(args: readonly string[]): Promise<{ code: number | null; out: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [cli, ...args]);
-    let out = '';
-    child.stdout.on('data', (chunk: Buffer) => void (out += chunk));
-    child.stderr.on('data', (chunk: Buffer) => void (out += chunk));
-    child.on('exit', (code) => resolve({ code, out }));
-  });
-}
-
 /** Trains the row's miniature as `bot-train ablate` would and returns its epoch record. */
 async function trainMiniature(guarded: GuardedRow, folder: string): Promise<Record<string, number>> {
   const study = findStudy(guarded.study);
@@ -59,9 +45,11 @@ async function trainMiniature(guarded: GuardedRow, folder: string): Promise<Reco
   if (!run) throw new Error(`study ${guarded.study} has no row ${guarded.row}`);
   const configFile = join(folder, `${run.name}.json`);
   writeFileSync(configFile, JSON.stringify(run.config));
-  const { code, out } = await runCli(['train', '--config', configFile]);
+  const { code, out } = await runCli(['train', '--config', configFile], folder);
   if (code !== 0) throw new Error(`${guarded.study} ${guarded.row} exited ${code}:\n${out}`);
-  const metrics = readFileSync(join(folder, run.name, 'metrics.jsonl'), 'utf8').trim().split('\n');
+  const metrics = readFileSync(join(folder, run.name, 'metrics.jsonl'), 'utf8')
+    .trim()
+    .split('\n');
   const epoch = metrics.map((l) => JSON.parse(l)).find((r) => r.type === 'epoch');
   return { top1: epoch.top1, top5: epoch.top5, trainLoss: epoch.trainLoss, valLoss: epoch.valLoss };
 }
