@@ -29,6 +29,7 @@ import {
   cutmixTensor,
   imagenetTrainTensor,
   mixupTensor,
+  samplingOnResized,
   TensorPipeline,
 } from '../src/tensor/index.js';
 import { diff, fixture } from './helpers.js';
@@ -196,6 +197,50 @@ describe('geometry on tensors', () => {
     },
     TIMEOUT,
   );
+
+  it('samplingOnResized: a plan drawn on the source size reads the same places of a resized copy', () => {
+    // A linear ramp is reproduced exactly by bilinear reads: f at the source positions is the truth.
+    const f = (u: number, v: number) => 3 * u + 2 * v + 5;
+    const source = { width: 40, height: 30 };
+    const stored = { width: 24, height: 36 }; // narrower, taller: the axes scale on their own
+    const copy = new Float32Array(stored.width * stored.height);
+    for (let i = 0; i < stored.height; i++) {
+      for (let j = 0; j < stored.width; j++) {
+        copy[i * stored.width + j] = f(
+          ((j + 0.5) * source.width) / stored.width - 0.5,
+          ((i + 0.5) * source.height) / stored.height - 0.5,
+        );
+      }
+    }
+    const box = { left: 6, top: 4, width: 24, height: 18 };
+    for (const flip of [false, true]) {
+      const t = new TensorPipeline([new ResizedCrop(box, [6, 8]), ...(flip ? [new HorizontalFlip()] : [])]);
+      const plan = t.plan(source, 1, Rng.from(0));
+      const moved = { ...plan, sampling: samplingOnResized(plan.sampling, source, stored) };
+      const out = t.run({ data: copy, shape: [1, stored.height, stored.width, 1] }, [moved]);
+      const got = out.dataSync();
+      out.dispose();
+      for (let p = 0; p < 6; p++) {
+        for (let o = 0; o < 8; o++) {
+          const x = box.left - 0.5 + ((flip ? 7 - o : o) + 0.5) * 3;
+          const y = box.top - 0.5 + (p + 0.5) * 3;
+          expect(Math.abs((got[p * 8 + o] as number) - f(x, y))).toBeLessThan(1e-3);
+        }
+      }
+    }
+    const plan = new TensorPipeline([new ResizedCrop(box, 4)]).plan(source, 1, Rng.from(0));
+    expect(samplingOnResized(plan.sampling, source, source)).toBe(plan.sampling);
+    // A crop narrower than one pixel of the copy reads the nearest pixel.
+    const thin = new TensorPipeline([new ResizedCrop({ left: 20, top: 0, width: 1, height: 30 }, 4)]);
+    const narrow = samplingOnResized(thin.plan(source, 1, Rng.from(0)).sampling, source, {
+      width: 4,
+      height: 30,
+    });
+    expect([narrow.xMin, narrow.xMax]).toEqual([2, 2]);
+    expect(() => samplingOnResized(plan.sampling, source, { width: 0, height: 3 })).toThrow(
+      /stored must be a size of positive integers, got \{"width":0,"height":3\}/,
+    );
+  });
 
   it('accepts 8-bit raw batches and int32 tensors like float32 ones', () => {
     const { data, width, height } = photo;

@@ -32,4 +32,4 @@ export {
 } from './pipeline.js';
 export { type ImagenetTrainTensorOptions, imagenetTrainTensor } from './presets.js';
 export { resampleBatch } from './resample-batch.js';
-export { type Sampling, samplingOf } from './sampling.js';
+export { type Sampling, samplingOf, samplingOnResized } from './sampling.js';

@@ -73,3 +73,51 @@ export function samplingOf(ops: readonly GeometryOp[], size: Size): Sampling {
   }
   return { x0: x.c0, dx: x.d, y0: y.c0, dy: y.d, ...bounds, width, height: post.height };
 }
+
+/** One axis of `samplingOnResized`: a position u of the source is (u + 0.5) * k - 0.5 in the copy. */
+function resizedAxis(c0: number, d: number, min: number, max: number, k: number) {
+  // The crop covers source edges [min - 0.5, max + 0.5]: the copy's pixels whose centres lie in it, or the
+  // nearest one when the crop is narrower than a pixel of the copy.
+  let lo = Math.ceil(min * k - 0.5);
+  let hi = Math.floor((max + 1) * k - 0.5);
+  if (hi < lo) {
+    lo = Math.round(((min + max + 1) / 2) * k - 0.5);
+    hi = lo;
+  }
+  return { c0: (c0 + 0.5) * k - 0.5, d: d * k, min: lo, max: hi };
+}
+
+/**
+ * A sampling planned on an image of `source` size, moved onto a copy of that image resized to `stored`
+ * (each axis scaled on its own, as resizing to a fixed size does): it reads the same places of the picture,
+ * in the copy's pixel coordinates. This is how a batch of images stored at one common size is augmented with
+ * the crop boxes drawn on each image's own size (`plan(sourceSize, ...)`), as the per-image path draws them.
+ * The identity when the sizes are equal. Reads clamp into the copy's pixels covering the crop.
+ */
+export function samplingOnResized(sampling: Sampling, source: Size, stored: Size): Sampling {
+  for (const [name, size] of [
+    ['source', source],
+    ['stored', stored],
+  ] as const) {
+    if (
+      !(Number.isInteger(size.width) && Number.isInteger(size.height) && size.width > 0 && size.height > 0)
+    ) {
+      throw new RangeError(`${name} must be a size of positive integers, got ${JSON.stringify(size)}`);
+    }
+  }
+  if (source.width === stored.width && source.height === stored.height) return sampling;
+  const s = sampling;
+  const x = resizedAxis(s.x0, s.dx, s.xMin, s.xMax, stored.width / source.width);
+  const y = resizedAxis(s.y0, s.dy, s.yMin, s.yMax, stored.height / source.height);
+  return {
+    ...s,
+    x0: x.c0,
+    dx: x.d,
+    xMin: x.min,
+    xMax: x.max,
+    y0: y.c0,
+    dy: y.d,
+    yMin: y.min,
+    yMax: y.max,
+  };
+}
