@@ -13,6 +13,13 @@ export const BACKENDS = ['auto', ...BACKEND_ORDER] as const as readonly [string,
 /** The augmentation recipes of --aug: 'auto' picks imagenet for images over 64 px, small otherwise. */
 export const AUGMENTATIONS = ['auto', 'imagenet', 'small', 'none'] as const;
 
+/**
+ * Where the training images are augmented (--augment-on): 'host' decodes and augments each image on the CPU
+ * with sharp; 'device' only decodes (and resizes to one stored size) there, and augments whole batches on the
+ * training backend with @bot/augment/tensor.
+ */
+export const AUGMENT_ON = ['host', 'device'] as const;
+
 const range = (low: z.ZodNumber, high: z.ZodNumber) =>
   z.tuple([low, high]).refine(([a, b]) => a <= b, { error: 'must be [min, max] with min <= max' });
 
@@ -47,6 +54,7 @@ export const trainConfigSchema = z
     colorJitter: z.number().min(0).max(1),
     pcaNoise: z.number().min(0),
     interpolation: z.enum(['bilinear', 'bilinear-pil']),
+    augmentOn: z.enum(AUGMENT_ON),
 
     epochs: z.number().int().positive().max(10000),
     batchSize: z.number().int().positive().max(65536),
@@ -103,6 +111,12 @@ export const trainConfigSchema = z
       issue(
         'warmupEpochs',
         `must be less than epochs (${c.epochs}); lower --warmup-epochs or raise --epochs`,
+      );
+    }
+    if (c.augmentOn === 'device' && c.interpolation === 'bilinear-pil') {
+      issue(
+        'interpolation',
+        "PIL's filter runs on the host only: --augment-on device resamples with bilinear crop-and-resize; use --interpolation bilinear or --augment-on host",
       );
     }
     if (c.mixupOffEpochs > c.epochs) {
@@ -169,6 +183,10 @@ export const FIELDS: Record<keyof TrainConfig, { help: string; group: Group }> =
   interpolation: {
     group: 'Augmentation',
     help: "'bilinear' (libvips shrink, PIL enlarge) or 'bilinear-pil' (PIL's filter on every axis)",
+  },
+  augmentOn: {
+    group: 'Augmentation',
+    help: "'host': decode and augment each image on the CPU (sharp); 'device': decode on the CPU, augment whole batches on the training backend (tensors; GPU runs)",
   },
   epochs: { group: 'Optimization', help: 'training epochs' },
   batchSize: { group: 'Optimization', help: 'images per optimizer step' },

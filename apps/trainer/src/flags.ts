@@ -27,6 +27,7 @@ const KINDS: Record<keyof TrainConfig, Kind> = {
   colorJitter: 'number',
   pcaNoise: 'number',
   interpolation: 'string',
+  augmentOn: 'string',
   epochs: 'number',
   batchSize: 'number',
   accumulate: 'number',

@@ -161,7 +161,8 @@ export async function openSession(
   // On a GPU the step keeps this thread busy: decode and augment in worker threads, ahead of the step.
   const inWorkers = DEVICE_BACKENDS.has(backend.name) ? await trainingSetInWorkers(config, cacheDir) : null;
   const data = inWorkers ? { ...opened, train: inWorkers } : opened;
-  if (inWorkers) write(`data workers: ${config.workers} threads decode and augment the training images`);
+  const what = opened.trainOnDevice ? 'decode (augmenting is on the device)' : 'decode and augment';
+  if (inWorkers) write(`data workers: ${config.workers} threads ${what} the training images`);
   const closeData = async () => {
     await inWorkers?.close();
   };

@@ -2,13 +2,15 @@ import type * as tf from '@tensorflow/tfjs';
 import type { FileWriter } from './atomic-write.js';
 import { mixesIn, stepBatch } from './batch-targets.js';
 import type { TrainConfig } from './config.js';
-import { createEngine } from './engine.js';
+import { deviceStepBatch } from './device-batch.js';
+import { createEngine, type StepEngine } from './engine.js';
 import type { Accuracy } from './evaluate.js';
 import { type ExportedModel, exportModel } from './export.js';
 import { RunHooks } from './hooks.js';
 import type { BackendChoice } from './integrations/backend.js';
+import type { Batch } from './integrations/data.js';
 import type { EpochRecord } from './run-folder.js';
-import { openSession } from './session.js';
+import { openSession, type Session } from './session.js';
 
 export interface TrainOptions {
   /** Continue the run in this folder from its last checkpoint. */
@@ -39,6 +41,19 @@ export interface TrainResult {
   readonly model: tf.LayersModel;
 }
 
+/** One training step on a loader batch: augmented on the device first with --augment-on device. */
+async function stepOn(engine: StepEngine, session: Session, batch: Batch, mix: boolean) {
+  const { config, numClasses, rng } = session;
+  const device = session.data.trainOnDevice;
+  if (!device) return engine.step(stepBatch(batch, numClasses, config, mix, rng));
+  const prepared = deviceStepBatch(batch, device.pipeline, numClasses, config, mix, rng);
+  try {
+    return await engine.step(prepared);
+  } finally {
+    prepared.images.dispose();
+  }
+}
+
 /** Trains (or resumes) a run and returns where everything went. Throws TrainerError on a user-facing problem. */
 export async function train(config: TrainConfig, options: TrainOptions = {}): Promise<TrainResult> {
   const write = options.write ?? ((line: string) => console.log(line));
@@ -52,7 +67,7 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
       const mix = mixesIn(config, epoch);
       for await (const batch of session.trainLoader.epoch(epoch, { startBatch: meter.batch })) {
         const lr = hooks.lr;
-        const { loss } = await engine.step(stepBatch(batch, session.numClasses, config, mix, session.rng));
+        const { loss } = await stepOn(engine, session, batch, mix);
         interrupted = hooks.afterStep(meter, batch.labels.length, loss, lr);
         if (interrupted) break;
       }

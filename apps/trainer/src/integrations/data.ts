@@ -14,6 +14,8 @@ import {
 import type { TrainConfig } from '../config.js';
 import { TrainerError } from '../errors.js';
 import { type Augmentation, buildAugmentation, type Preprocess } from './augmentation.js';
+import { type DeviceAugmentation, deviceAugmentation } from './device-augmentation.js';
+import { StoredImageFolder } from './stored-images.js';
 
 export { type Batch, DataLoader, type Dataset, mixup };
 
@@ -27,6 +29,11 @@ export interface OpenedData {
   readonly augmentation: string;
   /** How the model's input is made from an image (exports write it as preprocess.json). */
   readonly preprocess: Preprocess;
+  /**
+   * With --augment-on device: the training transforms on tensors (`train` then holds the decoded images at
+   * one stored size, not augmented). Null on the host path.
+   */
+  readonly trainOnDevice: DeviceAugmentation | null;
 }
 
 // Fashion-MNIST's pixel mean and standard deviation on the 0-255 scale (0.2860 and 0.3530 of 255).
@@ -47,11 +54,19 @@ function firstItems(dataset: Dataset, n: number | null): Dataset {
   };
 }
 
-/** One split of an ImageFolder root: train/, and val/ or timm's validation/ (`.folder` says which). */
-function openFolder(root: string, split: 'train' | 'val', augmentation: Augmentation): ImageFolderSplit {
+/**
+ * One split of an ImageFolder root: train/, and val/ or timm's validation/ (`.folder` says which), with the
+ * split's pipeline, or none (`raw`: the device path's training images, decoded by StoredImageFolder).
+ */
+function openFolder(
+  root: string,
+  split: 'train' | 'val',
+  augmentation: Augmentation,
+  raw = false,
+): ImageFolderSplit {
   const transform = split === 'train' ? augmentation.train : augmentation.val;
   try {
-    return imageFolderSplit(root, split, { transform });
+    return imageFolderSplit(root, split, raw ? {} : { transform });
   } catch (error) {
     throw new TrainerError(
       `data = ${JSON.stringify(root)}: ${(error as Error).message}; an ImageFolder root holds train/<class>/<images> and val/<class>/<images> (or validation/<class>/<images>)`,
@@ -86,8 +101,10 @@ export async function openData(config: TrainConfig, cacheDir: string): Promise<O
       { mean: FASHION_MEAN, std: FASHION_STD },
       { channels: 1, padding: 2, atInputSize: true },
     );
+    const trainOnDevice = deviceAugmentation(config, augmentation, 'one');
     const [train, val] = await Promise.all([
-      fashionMnist({ split: 'train', transform: augmentation.train }),
+      // On the device path the training images go out as they are (28x28, one size).
+      fashionMnist({ split: 'train', ...(trainOnDevice ? {} : { transform: augmentation.train }) }),
       fashionMnist({ split: 'test', transform: augmentation.val }),
     ]);
     if (config.inputSize !== 28) {
@@ -102,8 +119,9 @@ export async function openData(config: TrainConfig, cacheDir: string): Promise<O
       classes: train.classes,
       inputChannels: 1,
       description: 'Fashion-MNIST',
-      augmentation: augmentation.description,
+      augmentation: augmentation.description + (trainOnDevice?.description ?? ''),
       preprocess: augmentation.preprocess,
+      trainOnDevice,
     };
   }
   let root = config.data;
@@ -118,9 +136,12 @@ export async function openData(config: TrainConfig, cacheDir: string): Promise<O
     );
   }
   const augmentation = buildAugmentation(config);
-  const train = openFolder(root, 'train', augmentation);
+  const trainOnDevice = deviceAugmentation(config, augmentation, 'many');
+  const folder = openFolder(root, 'train', augmentation, trainOnDevice !== null);
+  const cpu = trainOnDevice?.cpu;
+  const train = cpu ? new StoredImageFolder(folder, cpu.transforms, cpu.recordSourceSize) : folder;
   const val = openFolder(root, 'val', augmentation);
-  if (config.data !== 'synthetic') description += ` (${train.folder}/, ${val.folder}/)`;
+  if (config.data !== 'synthetic') description += ` (${folder.folder}/, ${val.folder}/)`;
   if (train.classes.join('\n') !== val.classes.join('\n')) {
     throw new TrainerError(
       `data = ${JSON.stringify(root)}: train/ has ${train.classes.length} classes and ${val.folder}/ has ${val.classes.length}; they must hold the same class folders`,
@@ -132,7 +153,8 @@ export async function openData(config: TrainConfig, cacheDir: string): Promise<O
     classes: train.classes,
     inputChannels: 3,
     description,
-    augmentation: augmentation.description,
+    augmentation: augmentation.description + (trainOnDevice?.description ?? ''),
     preprocess: augmentation.preprocess,
+    trainOnDevice,
   };
 }
