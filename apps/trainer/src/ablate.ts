@@ -1,5 +1,4 @@
-import { spawn } from 'node:child_process';
-import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeFileAtomic } from './atomic-write.js';
@@ -10,6 +9,7 @@ import { profile, resnetConfigOf } from './integrations/model.js';
 import { findPreset } from './presets.js';
 import { resolveConfig } from './resolve.js';
 import { type EpochRecord, RunFolder } from './run-folder.js';
+import { recordExit, runArguments, startRun } from './run-process.js';
 import { findStudy, runNameOf, STUDIES, type Study, type StudyArm, scalePreset } from './studies.js';
 import {
   overridesText,
@@ -117,7 +117,7 @@ function epochRecords(run: PlannedRun, folder: string): EpochRecord[] {
     .filter((r): r is EpochRecord => r.type === 'epoch');
 }
 
-function finalEpoch(run: PlannedRun, folder: string): EpochRecord | undefined {
+export function finalEpoch(run: PlannedRun, folder: string): EpochRecord | undefined {
   return epochRecords(run, folder).find((e) => e.epoch === run.config.epochs);
 }
 
@@ -153,36 +153,6 @@ function readWallTimes(path: string): Map<string, number> {
     }
   }
   return wall;
-}
-
-interface Exit {
-  readonly code: number;
-  readonly seconds: number;
-}
-
-/** Starts `bot-train train` for one run in its own process group, output to a log file. */
-function startRun(cli: string, args: readonly string[], log: string, signal?: AbortSignal): Promise<Exit> {
-  const started = performance.now();
-  const fd = openSync(log, 'a');
-  // Detached: a Ctrl-C in the terminal reaches only this process, which passes exactly one SIGINT on (a
-  // second one would make the run quit without saving).
-  const child = spawn(process.execPath, [cli, 'train', ...args], {
-    stdio: ['ignore', fd, fd],
-    detached: true,
-  });
-  closeSync(fd);
-  const stop = () => child.kill('SIGINT');
-  const kill = () => child.kill('SIGKILL');
-  signal?.addEventListener('abort', stop, { once: true });
-  process.once('exit', kill);
-  return new Promise((resolve) => {
-    child.on('exit', (code, sig) => {
-      signal?.removeEventListener('abort', stop);
-      process.off('exit', kill);
-      resolve({ code: code ?? (sig === 'SIGINT' ? 130 : 1), seconds: (performance.now() - started) / 1000 });
-    });
-    child.on('error', () => resolve({ code: 1, seconds: 0 }));
-  });
 }
 
 function minutes(seconds: number): string {
@@ -236,7 +206,6 @@ class StudyScheduler {
   private readonly finishedSeconds: number[] = [];
   private readonly running = new Map<string, Promise<void>>();
   private started: number;
-  private readonly timingFile: string;
   private readonly cli: string;
 
   constructor(
@@ -247,12 +216,7 @@ class StudyScheduler {
   ) {
     this.done = new Set(runs.filter((r) => finalEpoch(r, folder)).map((r) => r.name));
     this.started = this.done.size;
-    this.timingFile = join(folder, 'timing.jsonl');
     this.cli = options.cli ?? fileURLToPath(new URL('./cli.js', import.meta.url));
-  }
-
-  get wallTimes(): Map<string, number> {
-    return readWallTimes(this.timingFile);
   }
 
   private blocked(run: PlannedRun): boolean {
@@ -260,25 +224,16 @@ class StudyScheduler {
   }
 
   private async launch(run: PlannedRun): Promise<void> {
-    const runDir = new RunFolder(join(this.folder, run.name));
     const log = join(this.folder, 'logs', `${run.name}.log`);
-    if (existsSync(runDir.checkpoint)) return this.execute(run, ['--resume', runDir.root], log);
-    // Started but killed before its first checkpoint: nothing in it is worth keeping.
-    if (existsSync(runDir.root)) rmSync(runDir.root, { recursive: true, force: true });
-    const configFile = join(this.folder, 'configs', `${run.name}.json`);
-    await writeFileAtomic(configFile, `${JSON.stringify(run.config, null, 2)}\n`);
-    return this.execute(run, ['--config', configFile], log);
+    return this.execute(run, await runArguments(run, this.folder), log);
   }
 
   private async execute(run: PlannedRun, args: string[], log: string): Promise<void> {
     const { runs, options, write } = this;
     this.started += 1;
     write(`[${this.started}/${runs.length}] start ${run.name}${args[0] === '--resume' ? ' (resuming)' : ''}`);
-    const exit = await startRun(this.cli, args, log, options.signal);
-    appendFileSync(
-      this.timingFile,
-      `${JSON.stringify({ run: run.name, seconds: exit.seconds, code: exit.code })}\n`,
-    );
+    const exit = await startRun(this.cli, args, log, { signal: options.signal });
+    recordExit(this.folder, run.name, exit);
     const last = finalEpoch(run, this.folder);
     if (exit.code === 0 && last) {
       this.done.add(run.name);
@@ -325,17 +280,65 @@ class StudyScheduler {
   }
 }
 
-function checkAblateOptions(options: AblateOptions): Study {
-  const study = findStudy(options.study);
+function findStudyNamed(name: string): Study {
+  const study = findStudy(name);
   if (!study) {
     throw new ConfigError(
-      `study = ${JSON.stringify(options.study)}: unknown study; allowed: ${STUDIES.map((s) => s.name).join(', ')}`,
+      `study = ${JSON.stringify(name)}: unknown study; allowed: ${STUDIES.map((s) => s.name).join(', ')}`,
     );
   }
-  if (!Number.isInteger(options.jobs) || options.jobs < 1 || options.jobs > 64) {
-    throw new ConfigError(`jobs = ${JSON.stringify(options.jobs)}: must be an integer from 1 to 64`);
-  }
   return study;
+}
+
+/** A study's runs, planned into its folder. */
+export interface StudyPlan {
+  readonly study: Study;
+  readonly seeds: readonly number[];
+  readonly folder: string;
+  readonly runs: readonly PlannedRun[];
+  /** The flags every run gets (without runsDir, which the folder replaces). */
+  readonly overrides: ConfigPatch;
+}
+
+/** A study ready to train: its runs planned, its folder opened and checked, its data sets materialised. */
+export interface OpenedStudy extends StudyPlan {
+  readonly shapes: Map<string, { numClasses: number; inputChannels: number }>;
+}
+
+/** Plans a study's runs into its folder (default <runsDir>/ablate-<study>); touches nothing. */
+export function studyPlan(
+  options: Pick<AblateOptions, 'study' | 'seeds' | 'overrides' | 'folder'>,
+): StudyPlan {
+  const study = findStudyNamed(options.study);
+  const overrides = options.overrides ?? {};
+  const folder = options.folder ?? join(overrides.runsDir ?? 'runs', `ablate-${study.name}`);
+  const { runsDir: _ignored, ...runOverrides } = overrides;
+  const runs = planStudy(study, options.seeds, folder, runOverrides);
+  return { study, seeds: options.seeds, folder, runs, overrides: runOverrides };
+}
+
+/** Plans a study and opens its folder: a second start must ask for the same study. */
+export async function openStudy(
+  options: Pick<AblateOptions, 'study' | 'seeds' | 'overrides' | 'folder'>,
+): Promise<OpenedStudy> {
+  const plan = studyPlan(options);
+  const { study, seeds, folder, runs, overrides } = plan;
+  await openStudyFolder(folder, { study: study.name, seeds, overrides });
+  return { ...plan, shapes: await dataShapes(runs, folder) };
+}
+
+/** The table of the runs finished so far, written as results.md, results.json and the plots. */
+export async function writeStudyTable(opened: OpenedStudy): Promise<StudyTable> {
+  const { study, seeds, folder, runs, shapes, overrides } = opened;
+  const wall = readWallTimes(join(folder, 'timing.jsonl'));
+  const table = studyTable(
+    study,
+    seeds,
+    runs.map((run) => ({ run, result: resultOf(run, folder, wall), shape: shapes.get(run.config.data)! })),
+    overrides,
+  );
+  await writeStudyResults(folder, study, table);
+  return table;
 }
 
 /**
@@ -345,13 +348,11 @@ function checkAblateOptions(options: AblateOptions): Study {
  */
 export async function ablate(options: AblateOptions): Promise<AblateResult> {
   const write = options.write ?? ((line: string) => console.log(line));
-  const study = checkAblateOptions(options);
-  const overrides = options.overrides ?? {};
-  const folder = options.folder ?? join(overrides.runsDir ?? 'runs', `ablate-${study.name}`);
-  const { runsDir: _ignored, ...runOverrides } = overrides;
-  const runs = planStudy(study, options.seeds, folder, runOverrides);
-  await openStudyFolder(folder, { study: study.name, seeds: options.seeds, overrides: runOverrides });
-  const shapes = await dataShapes(runs, folder);
+  if (!Number.isInteger(options.jobs) || options.jobs < 1 || options.jobs > 64) {
+    throw new ConfigError(`jobs = ${JSON.stringify(options.jobs)}: must be an integer from 1 to 64`);
+  }
+  const opened = await openStudy(options);
+  const { study, folder, runs, overrides: runOverrides } = opened;
   const scheduler = new StudyScheduler(runs, folder, options, write);
   const rows = study.arms.filter((a) => a.role !== 'teacher').length;
   const teacher = rows < study.arms.length ? ' + a teacher' : '';
@@ -361,14 +362,7 @@ export async function ablate(options: AblateOptions): Promise<AblateResult> {
   write(`scale: ${study.scale.description}`);
   if (Object.keys(runOverrides).length > 0) write(`changed for every run: ${overridesText(runOverrides)}`);
   await scheduler.runAll();
-  const wall = scheduler.wallTimes;
-  const table = studyTable(
-    study,
-    options.seeds,
-    runs.map((run) => ({ run, result: resultOf(run, folder, wall), shape: shapes.get(run.config.data)! })),
-    runOverrides,
-  );
-  await writeStudyResults(folder, study, table);
+  const table = await writeStudyTable(opened);
   const { done, interrupted, failed } = scheduler;
   write(
     interrupted

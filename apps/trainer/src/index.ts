@@ -1,6 +1,12 @@
 export { type AblateOptions, type AblateResult, ablate, type PlannedRun, planStudy } from './ablate.js';
 export { type CheckpointContents, readCheckpoint, type TrainingState } from './checkpoint.js';
 export { FIELD_HELP, FIELDS, type TrainConfig, trainConfigSchema } from './config.js';
+export {
+  type QueueAblateOptions,
+  type QueueAblateResult,
+  queueAblate,
+} from './distributed/queue-ablate.js';
+export { type QueueWorkerOptions, runWorker } from './distributed/worker.js';
 export { ConfigError, TrainerError } from './errors.js';
 export { evaluateCheckpoint } from './eval-command.js';
 export { folderHandler, folderLoader } from './export.js';

@@ -1,15 +1,18 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
-import { ablate } from './ablate.js';
+import { type AblateResult, ablate } from './ablate.js';
 import { writeFileAtomic } from './atomic-write.js';
 import type { ConfigPatch } from './config.js';
+import { type QueueAblateResult, queueAblate } from './distributed/queue-ablate.js';
+import { workerCommand } from './distributed/worker-command.js';
 import { ConfigError, TrainerError } from './errors.js';
 import { evalCheckpoint } from './eval-command.js';
 import { addConfigOptions, flagsToPatch } from './flags.js';
 import { predictCommand } from './predict.js';
 import { findPreset, PRESETS } from './presets.js';
 import { DEFAULT_PRESET, normalizePatch, readConfigFile, resolveConfig } from './resolve.js';
+import { STOP_WITH_PARENT } from './run-process.js';
 import { STUDIES } from './studies.js';
 import { type TrainResult, train } from './train.js';
 
@@ -65,14 +68,30 @@ async function runTrain(options: Record<string, unknown>): Promise<number> {
   );
 }
 
-/** Ctrl-C (or SIGTERM) aborts the signal once; a second Ctrl-C quits at once. */
-async function withInterrupt<T>(message: string, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+/**
+ * Ctrl-C (or SIGTERM) aborts the signal once; a second Ctrl-C quits at once. A run started by
+ * `bot-train worker` (STOP_WITH_PARENT, over an IPC channel) also stops when the worker dies.
+ */
+export async function withInterrupt<T>(
+  message: string,
+  work: (signal: AbortSignal) => Promise<T>,
+): Promise<T> {
   const controller = new AbortController();
   const onSignal = () => {
     if (controller.signal.aborted) process.exit(130);
     controller.abort();
     process.stderr.write(`\n${message}\n`);
   };
+  const watchParent = process.env[STOP_WITH_PARENT] === '1' && process.channel !== undefined;
+  const onParentGone = () => {
+    if (controller.signal.aborted) return;
+    controller.abort();
+    process.stderr.write('\nthe worker that started this run is gone: saving a checkpoint and stopping\n');
+  };
+  if (watchParent) {
+    process.channel?.unref();
+    process.once('disconnect', onParentGone);
+  }
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
@@ -80,6 +99,7 @@ async function withInterrupt<T>(message: string, work: (signal: AbortSignal) => 
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    process.off('disconnect', onParentGone);
   }
 }
 
@@ -108,17 +128,38 @@ async function runAblate(options: Record<string, unknown>): Promise<number> {
   const overrides = { ...configFile, ...flagsToPatch(options) };
   const folder =
     typeof options['name'] === 'string' ? join(overrides.runsDir ?? 'runs', options['name']) : undefined;
-  const result = await withInterrupt(
-    'Ctrl-C: the running runs save a checkpoint and stop (press again to quit without saving)',
+  const queue = typeof options['queue'] === 'string' ? options['queue'] : undefined;
+  if (options['status'] && !queue) {
+    throw new ConfigError(
+      'status = true: --status shows the state of a study on a queue; pass --queue redis://host:port',
+    );
+  }
+  const seeds = parseSeeds(String(options['seeds']));
+  const study = options['study'] as string;
+  const result = await withInterrupt<AblateResult | QueueAblateResult>(
+    queue
+      ? 'Ctrl-C: stopped waiting; the study goes on in the queue'
+      : 'Ctrl-C: the running runs save a checkpoint and stop (press again to quit without saving)',
     (signal) =>
-      ablate({
-        study: options['study'] as string,
-        seeds: parseSeeds(String(options['seeds'])),
-        jobs: Number(options['jobs']),
-        overrides,
-        signal,
-        ...(folder ? { folder } : {}),
-      }),
+      queue
+        ? queueAblate({
+            queue,
+            study,
+            seeds,
+            overrides,
+            signal,
+            status: Boolean(options['status']),
+            wait: options['wait'] !== false,
+            ...(folder ? { folder } : {}),
+          })
+        : ablate({
+            study,
+            seeds,
+            jobs: Number(options['jobs']),
+            overrides,
+            signal,
+            ...(folder ? { folder } : {}),
+          }),
   );
   if (result.interrupted) return 130;
   if (result.failed.length > 0) {
@@ -127,6 +168,7 @@ async function runAblate(options: Record<string, unknown>): Promise<number> {
     console.error('run the same command again to retry them; finished runs are kept');
     return 1;
   }
+  if (result.table === null) return 0;
   console.log(`plots: ${join(result.folder, 'top1.svg')}, ${join(result.folder, 'curves.svg')}`);
   return 0;
 }
@@ -197,6 +239,18 @@ function commands(run: (work: () => Promise<number>) => void, argv: readonly str
     .option('--seeds <list>', 'comma-separated seeds', '0,1,2')
     .option('--jobs <n>', 'runs trained at once, one process (one core) each', '2')
     .option('--name <folder>', 'study folder under --runs-dir (default ablate-<study>)')
+    .option(
+      '--queue <url>',
+      'redis://host:port: hand the runs to `bot-train worker`s on any machines (docs/distributed.md)',
+    )
+    .option(
+      '--status',
+      "with --queue: show every run's state (waiting, running where, finished, failed) and exit",
+    )
+    .option(
+      '--no-wait',
+      'with --queue: return once the runs are in the queue (the same command again waits and writes the table)',
+    )
     .action((options) => run(() => runAblate(options)));
   const recipes = new Command('recipes')
     .description("list the presets, one per row of the paper's tables")
@@ -229,7 +283,7 @@ function commands(run: (work: () => Promise<number>) => void, argv: readonly str
       }),
     ),
   );
-  return [train, printConfig, ablateCommand, recipes, evalCommand, predict];
+  return [train, printConfig, ablateCommand, workerCommand(run), recipes, evalCommand, predict];
 }
 
 function exitCode(error: unknown): number {

@@ -1,0 +1,131 @@
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Queue } from 'bullmq';
+import type { RedisOptions } from 'ioredis';
+import {
+  type AblateResult,
+  type OpenedStudy,
+  openStudy,
+  type StudyPlan,
+  studyPlan,
+  writeStudyTable,
+} from '../ablate.js';
+import type { ConfigPatch } from '../config.js';
+import type { StudyTable } from '../study-table.js';
+import { bullConnection, checkReachable, parseQueueUrl, QUEUE_NAME } from './connection.js';
+import { enqueueStudy } from './enqueue.js';
+import { relativeStudyFolder, runJobs, type StudyJob } from './job-data.js';
+import { recipeVersion } from './recipe-version.js';
+import { type RunStatus, statusLines, studyStatus } from './status.js';
+
+export interface QueueAblateOptions {
+  /** redis://host:port */
+  readonly queue: string;
+  readonly study: string;
+  readonly seeds: readonly number[];
+  readonly overrides: ConfigPatch;
+  /** The study folder, inside overrides.runsDir (default <runsDir>/ablate-<study>). */
+  readonly folder?: string;
+  /** Print every run's state and return. */
+  readonly status?: boolean;
+  /** Wait for the runs and write the table (default); false returns once the jobs are in the queue. */
+  readonly wait?: boolean;
+  readonly write?: (line: string) => void;
+  /** Aborting it stops the waiting; the study goes on in the queue. */
+  readonly signal?: AbortSignal;
+  /** How often the waiting looks at the queue; default 2 s. */
+  readonly pollMs?: number;
+}
+
+/** Like a local study's result; no table when only the status was asked, or the waiting stopped or skipped. */
+export interface QueueAblateResult extends Omit<AblateResult, 'table'> {
+  readonly table: StudyTable | null;
+}
+
+/** Polls the queue until every run finished or failed; reports each as it ends. */
+async function waitForRuns(
+  redis: RedisOptions,
+  plan: StudyPlan,
+  jobs: readonly StudyJob[],
+  options: QueueAblateOptions,
+  write: (line: string) => void,
+): Promise<RunStatus[] | null> {
+  const queue = new Queue(QUEUE_NAME, { connection: bullConnection(redis) });
+  queue.on('error', () => undefined); // a Redis restart: the commands wait for it to come back
+  const reported = new Set<string>();
+  try {
+    for (;;) {
+      const statuses = await studyStatus(queue, plan, jobs);
+      for (const s of statuses.filter((s) => s.state === 'finished' || s.state === 'failed')) {
+        if (reported.has(s.run)) continue;
+        reported.add(s.run);
+        write(
+          `[${reported.size}/${statuses.length}] ${s.state === 'finished' ? 'done  ' : 'failed'} ${s.run}: ${s.detail}`,
+        );
+      }
+      if (reported.size === statuses.length) return statuses;
+      await sleep(options.pollMs ?? 2000, undefined, { signal: options.signal }).catch(() => undefined);
+      if (options.signal?.aborted) return null;
+    }
+  } finally {
+    await queue.close();
+  }
+}
+
+async function printStatus(
+  redis: RedisOptions,
+  plan: StudyPlan,
+  jobs: readonly StudyJob[],
+  write: (l: string) => void,
+) {
+  const queue = new Queue(QUEUE_NAME, { connection: bullConnection(redis) });
+  try {
+    write(`study ${plan.study.name} in ${plan.folder}:`);
+    for (const line of statusLines(await studyStatus(queue, plan, jobs))) write(line);
+  } finally {
+    await queue.close();
+  }
+}
+
+function failures(statuses: readonly RunStatus[], opened: OpenedStudy) {
+  return statuses
+    .filter((s) => s.state === 'failed')
+    .map((s) => ({ run: s.run, log: `${s.detail}; log: ${join(opened.folder, 'logs', `${s.run}.log`)}` }));
+}
+
+/**
+ * `bot-train ablate --queue`: adds the study's runs to the queue, waits for the workers to train them,
+ * and writes the same table and plots as a local study; with `status`, prints every run's state.
+ */
+export async function queueAblate(options: QueueAblateOptions): Promise<QueueAblateResult> {
+  const write = options.write ?? ((line: string) => console.log(line));
+  const redis = parseQueueUrl(options.queue);
+  const runsDir = options.overrides.runsDir ?? 'runs';
+  const plan = studyPlan(options);
+  const studyFolder = relativeStudyFolder(runsDir, plan.folder);
+  await checkReachable(options.queue, redis);
+  if (options.status) {
+    await printStatus(redis, plan, runJobs(plan, studyFolder), write);
+    return { folder: plan.folder, table: null, failed: [], interrupted: false };
+  }
+  const opened = await openStudy(options);
+  const { jobs, retried } = await enqueueStudy(redis, opened, studyFolder);
+  write(
+    `study ${opened.study.name}: ${jobs.length} runs in the queue ${options.queue} (bot-train ${recipeVersion()}), folder ${opened.folder}`,
+  );
+  if (retried.length > 0) write(`failed before, sent back to the queue: ${retried.join(', ')}`);
+  write(
+    `start workers on any machine that shares ${runsDir}: bot-train worker --queue ${options.queue} --runs-dir ${runsDir}`,
+  );
+  const statuses = options.wait === false ? null : await waitForRuns(redis, opened, jobs, options, write);
+  if (!statuses) {
+    write(
+      'not waiting: the study goes on in the queue; --status shows it, the same command waits again and writes the table',
+    );
+    return { folder: opened.folder, table: null, failed: [], interrupted: options.wait !== false };
+  }
+  const table = await writeStudyTable(opened);
+  const done = statuses.filter((s) => s.state === 'finished').length;
+  write(`table: ${join(opened.folder, 'results.md')} (${done} of ${jobs.length} runs done)`);
+  return { folder: opened.folder, table, failed: failures(statuses, opened), interrupted: false };
+}

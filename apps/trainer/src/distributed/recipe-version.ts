@@ -1,0 +1,13 @@
+import { createHash } from 'node:crypto';
+import { version } from '../main.js';
+import { PRESETS } from '../presets.js';
+import { STUDIES } from '../studies.js';
+
+/**
+ * What a worker must share with the enqueuer to train the same recipe: the package version and a hash of
+ * every preset and study (the numbers a run's config is resolved from). Printed as `0.1.0 (recipes 3fa9c1d2e0b4)`.
+ */
+export function recipeVersion(): string {
+  const recipes = createHash('sha256').update(JSON.stringify({ PRESETS, STUDIES })).digest('hex');
+  return `${version()} (recipes ${recipes.slice(0, 12)})`;
+}

@@ -1,0 +1,390 @@
+// `bot-train ablate --queue` and `bot-train worker` against a real redis-server (Debian's), started here on a
+// free localhost port with persistence in a temporary folder. Every wait below waits for an event (a line
+// of output, a file's content), never for a length of time; the test timeouts are only a backstop.
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type AblateResult, ablate, openStudy } from '../src/ablate.js';
+import { QUEUE_NAME } from '../src/distributed/connection.js';
+import { bulkEntry, runJobs } from '../src/distributed/job-data.js';
+import type { RunJobResult } from '../src/distributed/run-job.js';
+import type { LockHolder } from '../src/distributed/run-lock.js';
+import { type EpochRecord, type MetricsRecord, RunFolder } from '../src/run-folder.js';
+import type { StudyTable } from '../src/study-table.js';
+import { tempDir } from './helpers.js';
+
+const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+const hasRedis = spawnSync('redis-server', ['--version']).status === 0;
+if (!hasRedis && process.env['CI'])
+  throw new Error('redis-server is missing: scripts/install-system-deps.sh installs it');
+if (!hasRedis) console.warn('distributed.test.ts skipped: no redis-server (apt-get install redis-server)');
+
+/** The refinements study at one seed (a teacher and 5 rows), shrunk to seconds as in ablate.test.ts. */
+const tinyOverrides = {
+  data: 'synthetic',
+  syntheticClasses: 3,
+  syntheticPerClass: 8,
+  syntheticSize: 16,
+  inputSize: 16,
+  width: 0.0625,
+  epochs: 2,
+  batchSize: 8,
+  backend: 'wasm',
+  logEvery: 1,
+} as const;
+const tinyFlags = Object.entries(tinyOverrides).flatMap(([k, v]) => [
+  `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`,
+  String(v),
+]);
+/** 24 training images in batches of 8, for 2 epochs. */
+const STEPS = 6;
+const LOCK = ['--lock-seconds', '2'];
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** A process whose output is collected, with a wait for a line that matches. */
+class Proc {
+  out = '';
+  private readonly exited: Promise<number | null>;
+  constructor(readonly child: ChildProcess) {
+    const take = (chunk: Buffer) => {
+      this.out += chunk.toString();
+    };
+    child.stdout?.on('data', take);
+    child.stderr?.on('data', take);
+    this.exited = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
+  }
+  static cli(args: string[]): Proc {
+    return new Proc(spawn(process.execPath, [cli, ...args]));
+  }
+  async waitFor(pattern: RegExp): Promise<RegExpExecArray> {
+    await until(() => pattern.test(this.out), `${pattern} in:\n${this.out}`);
+    return pattern.exec(this.out)!;
+  }
+  exit(): Promise<number | null> {
+    return this.exited;
+  }
+  async stop(signal: NodeJS.Signals = 'SIGINT'): Promise<number | null> {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
+    return this.exited;
+  }
+}
+
+/** Polls a condition until it holds (the test's timeout is the only limit). */
+async function until(condition: () => boolean, what: string): Promise<void> {
+  for (let i = 0; !condition(); i++) {
+    if (i > 0 && i % 1000 === 0) console.warn(`still waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+/** redis-server on a free port, appendonly in its own folder; stop() and start() keep port and data. */
+class RedisServer {
+  private proc: Proc | null = null;
+  constructor(
+    readonly port: number,
+    private readonly dir: string,
+  ) {}
+  get url(): string {
+    return `redis://127.0.0.1:${this.port}`;
+  }
+  async start(): Promise<void> {
+    const args = [
+      '--port',
+      String(this.port),
+      '--bind',
+      '127.0.0.1',
+      '--appendonly',
+      'yes',
+      '--dir',
+      this.dir,
+    ];
+    this.proc = new Proc(spawn('redis-server', [...args, '--save', '']));
+    await this.proc.waitFor(/Ready to accept connections/);
+  }
+  /** SIGTERM: Redis writes its append-only file and exits. */
+  async stop(): Promise<void> {
+    await this.proc?.stop('SIGTERM');
+    this.proc = null;
+  }
+}
+
+const metricsOf = (folder: string, run: string) => new RunFolder(join(folder, run)).readMetrics();
+const finalRecords = (folder: string, run: string) =>
+  metricsOf(folder, run).filter(
+    (r): r is EpochRecord => r.type === 'epoch' && r.epoch === tinyOverrides.epochs,
+  );
+
+function accuracies(table: StudyTable): Record<string, [number, number]> {
+  const out: Record<string, [number, number]> = {};
+  for (const row of table.rows) for (const r of row.runs) out[r.name] = [r.top1, r.top5];
+  if (table.teacher?.result)
+    out[table.teacher.result.name] = [table.teacher.result.top1, table.teacher.result.top5];
+  return out;
+}
+
+function lockHolder(folder: string, run: string): LockHolder | null {
+  try {
+    return JSON.parse(readFileSync(join(folder, 'locks', `${run}.lock`), 'utf8')) as LockHolder;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The run's trainer process once it has taken a step, frozen (SIGSTOP) so that it surely is mid-run; null
+ * when the run got past its last step first.
+ */
+async function freezeMidRun(folder: string, run: string): Promise<number | null> {
+  let pid: number | null = null;
+  await until(() => {
+    if (finalRecords(folder, run).length > 0) return true;
+    pid = lockHolder(folder, run)?.trainerPid ?? null;
+    return pid !== null && metricsOf(folder, run).some((r) => r.type === 'step');
+  }, `a step of ${run}`);
+  if (pid === null) return null;
+  try {
+    process.kill(pid, 'SIGSTOP');
+  } catch {
+    return null; // it has just ended
+  }
+  if (metricsOf(folder, run).filter((r: MetricsRecord) => r.type === 'step').length < STEPS) return pid;
+  process.kill(pid, 'SIGCONT');
+  return null;
+}
+
+async function untilAsync(condition: () => Promise<boolean>, what: string): Promise<void> {
+  for (let i = 0; !(await condition()); i++) {
+    if (i > 0 && i % 1000 === 0) console.warn(`still waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+describe.skipIf(!hasRedis)('bot-train ablate --queue with bot-train worker', () => {
+  const dir = tempDir('distributed');
+  let redis: RedisServer;
+  let localRun: Promise<AblateResult> | undefined;
+  /** The reference: the same study trained locally, one run at a time (started once, on first use). */
+  const local = () =>
+    (localRun ??= ablate({
+      study: 'refinements',
+      seeds: [0],
+      jobs: 1,
+      overrides: tinyOverrides,
+      folder: join(dir, 'local'),
+      cli,
+      write: () => undefined,
+    }));
+  const procs: Proc[] = [];
+  const worker = (name: string) => {
+    const p = Proc.cli(['worker', '--queue', redis.url, '--runs-dir', dir, ...LOCK]);
+    p.out = `(${name})\n`;
+    procs.push(p);
+    return p;
+  };
+  const enqueue = (name: string) => {
+    const p = Proc.cli([
+      'ablate',
+      '--study',
+      'refinements',
+      '--seeds',
+      '0',
+      '--queue',
+      redis.url,
+      '--runs-dir',
+      dir,
+      '--name',
+      name,
+      ...tinyFlags,
+    ]);
+    procs.push(p);
+    return p;
+  };
+
+  beforeAll(async () => {
+    redis = new RedisServer(await freePort(), tempDir('redis'));
+    await redis.start();
+  });
+
+  afterAll(async () => {
+    await localRun?.catch(() => undefined);
+    for (const p of procs) await p.stop('SIGKILL');
+    await redis.stop();
+  });
+
+  it('finishes a study over 3 workers when one is killed (SIGKILL) mid-run, with the local results', async () => {
+    const folder = join(dir, 'spread');
+    local(); // alongside
+    const workers = [worker('a'), worker('b'), worker('c')];
+    const study = enqueue('spread');
+    // Kill the worker of the first run caught mid-run; its trainer notices and saves a checkpoint.
+    const tried = new Set<string>();
+    const nextStart = () =>
+      workers
+        .flatMap((w) =>
+          [...w.out.matchAll(/\] (\S+): starting \(job/g)].map((m) => ({ worker: w, run: m[1]! })),
+        )
+        .find((s) => !tried.has(s.run));
+    let victim: { run: string; worker: Proc } | undefined;
+    while (!victim) {
+      await until(() => nextStart() !== undefined, 'a run to start');
+      const next = nextStart()!;
+      tried.add(next.run);
+      const frozen = await freezeMidRun(folder, next.run);
+      if (frozen === null) continue;
+      next.worker.child.kill('SIGKILL');
+      process.kill(frozen, 'SIGCONT');
+      victim = next;
+    }
+    const result = await study.exit();
+    expect(result, study.out).toBe(0);
+    expect(study.out).toMatch(/table: .*results\.md \(6 of 6 runs done\)/);
+    // Another worker resumed the victim's run from the checkpoint its orphaned trainer saved.
+    const log = readFileSync(join(folder, 'logs', `${victim.run}.log`), 'utf8');
+    expect(log).toMatch(/the worker that started this run is gone: saving a checkpoint/);
+    const others = workers
+      .filter((w) => w !== victim.worker)
+      .map((w) => w.out)
+      .join('\n');
+    expect(others).toContain(`${victim.run}: resuming from its checkpoint`);
+    const spread = JSON.parse(readFileSync(join(folder, 'results.json'), 'utf8')) as StudyTable;
+    const reference = await local();
+    expect(reference.table.complete).toBe(true);
+    expect(accuracies(spread)).toEqual(accuracies(reference.table));
+    for (const run of Object.keys(accuracies(spread))) expect(finalRecords(folder, run), run).toHaveLength(1);
+    await Promise.all(workers.map((w) => w.stop()));
+  }, 300_000);
+
+  it('loses no job and trains none twice when Redis stops and restarts mid-study', async () => {
+    const folder = join(dir, 'restart');
+    const workers = [worker('d'), worker('e')];
+    const study = enqueue('restart');
+    // Stop Redis while a run trains, and start it again only after that run has finished without it.
+    const [, run] = await workers[0]!.waitFor(/\] (\S+): starting \(job/);
+    await until(() => metricsOf(folder, run!).some((r) => r.type === 'step'), `a step of ${run}`);
+    await redis.stop();
+    await until(() => finalRecords(folder, run!).length > 0, `${run} to finish`);
+    await redis.start();
+    expect(await study.exit(), study.out).toBe(0);
+    expect(study.out).toMatch(/\(6 of 6 runs done\)/);
+    const restarted = JSON.parse(readFileSync(join(folder, 'results.json'), 'utf8')) as StudyTable;
+    expect(accuracies(restarted)).toEqual(accuracies((await local()).table));
+    for (const name of Object.keys(accuracies(restarted))) {
+      expect(finalRecords(folder, name), name).toHaveLength(1);
+      // Started from scratch once: any second start is a resume from its checkpoint.
+      const starts = workers.map((w) => w.out.split(`] ${name}: starting (job`).length - 1);
+      expect(
+        starts.reduce((a, b) => a + b, 0),
+        name,
+      ).toBe(1);
+    }
+    await Promise.all(workers.map((w) => w.stop()));
+  }, 300_000);
+
+  it('refuses bad input with a clear message and exit 2: queue URL, study, version, unshared runs folder', async () => {
+    const unreachable = Proc.cli(['worker', '--queue', `redis://127.0.0.1:${await freePort()}`]);
+    expect(await unreachable.exit()).toBe(2);
+    expect(unreachable.out).toMatch(
+      /queue = "redis:\/\/127\.0\.0\.1:\d+": no Redis answers there \(.*ECONNREFUSED/,
+    );
+    const scheme = Proc.cli(['ablate', '--study', 'refinements', '--queue', 'http://x:1', '--runs-dir', dir]);
+    expect(await scheme.exit()).toBe(2);
+    expect(scheme.out).toMatch(/queue = "http:\/\/x:1": the scheme must be redis: or rediss:/);
+    const status = Proc.cli(['ablate', '--study', 'refinements', '--status', '--runs-dir', dir]);
+    expect(await status.exit()).toBe(2);
+    expect(status.out).toMatch(/--status shows the state of a study on a queue; pass --queue/);
+
+    // Jobs a worker must refuse: it puts each back in the queue, says why and exits 2.
+    const opened = await openStudy({
+      study: 'refinements',
+      seeds: [0],
+      overrides: { ...tinyOverrides, runsDir: dir },
+      folder: join(dir, 'refused'),
+    });
+    const job = runJobs(opened, 'refused').find((j) => j.name === 'efficient-s0')!;
+    const queue = new Queue(QUEUE_NAME, { connection: { host: '127.0.0.1', port: redis.port } });
+    const refusals = [
+      {
+        data: { ...job.data, study: 'nope' },
+        runsDir: dir,
+        message:
+          /study = "nope" is unknown to this worker \(it knows model-tweaks, refinements, efficient-training\)/,
+      },
+      {
+        data: { ...job.data, version: '9.9.9 (recipes 000000000000)' },
+        runsDir: dir,
+        message:
+          /was enqueued by bot-train 9\.9\.9 \(recipes 000000000000\), but this worker is bot-train \d+\.\d+\.\d+\S* \(recipes [0-9a-f]{12}\)/,
+      },
+      {
+        data: job.data,
+        runsDir: tempDir('unshared'),
+        message:
+          /does not see the study folder .*refused \(no study\.json\): --runs-dir .* must be the folder/,
+      },
+    ];
+    for (const refusal of refusals) {
+      await queue.add(job.name, refusal.data, bulkEntry(job).opts);
+      const w = Proc.cli(['worker', '--queue', redis.url, '--runs-dir', refusal.runsDir, ...LOCK]);
+      procs.push(w);
+      expect(await w.exit(), w.out).toBe(2);
+      expect(w.out).toMatch(refusal.message);
+      // Back in the queue for a worker that can take it, its attempts untouched.
+      const back = (await queue.getJob(job.id))!;
+      expect(await back.getState()).toBe('waiting');
+      expect(back.attemptsMade).toBe(0);
+      await back.remove();
+    }
+    expect(existsSync(join(opened.folder, 'efficient-s0'))).toBe(false);
+    await queue.close();
+  }, 120_000);
+
+  it('keeps a run folder valid when a running job is delivered again (its lock expired)', async () => {
+    const opened = await openStudy({
+      study: 'refinements',
+      seeds: [0],
+      overrides: { ...tinyOverrides, runsDir: dir },
+      folder: join(dir, 'twice'),
+    });
+    const job = runJobs(opened, 'twice').find((j) => j.name === 'efficient-s0')!;
+    const queue = new Queue(QUEUE_NAME, { connection: { host: '127.0.0.1', port: redis.port } });
+    await queue.add(job.name, job.data, bulkEntry(job).opts);
+    const first = worker('first');
+    const trainer = await freezeMidRun(opened.folder, job.name);
+    expect(trainer).not.toBeNull();
+    // The lock BullMQ keeps while a worker processes the job expires: the job is handed out again.
+    const client = new Redis(redis.port, '127.0.0.1');
+    expect(await client.del(`bull:${QUEUE_NAME}:${job.id}:lock`)).toBe(1);
+    const second = worker('second');
+    await second.waitFor(/efficient-s0: \S+ is training it \(job \S+ delivered again\); deferred/);
+    process.kill(trainer!, 'SIGCONT');
+    const stored = (await queue.getJob(job.id))!;
+    await untilAsync(async () => (await stored.getState()) === 'completed', 'the job to complete');
+    // The delivery that completed the job found the run finished by the first and did not train it.
+    const result = (await queue.getJob(job.id))!.returnvalue as RunJobResult;
+    expect(result.trained).toBe(false);
+    // One trainer wrote the folder: every step and epoch once, in order, and the checkpoint of the end.
+    const metrics = metricsOf(opened.folder, job.name);
+    expect(metrics.filter((r) => r.type === 'step').map((r) => r.step)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(metrics.filter((r) => r.type === 'epoch').map((r) => r.epoch)).toEqual([1, 2]);
+    expect(existsSync(new RunFolder(join(opened.folder, job.name)).checkpoint)).toBe(true);
+    expect(existsSync(join(opened.folder, 'locks', `${job.name}.lock`))).toBe(false);
+    const reference = accuracies((await local()).table)[job.name];
+    expect([result.top1, result.top5]).toEqual(reference);
+    await client.quit();
+    await queue.close();
+    await Promise.all([first.stop(), second.stop()]);
+  }, 180_000);
+});
