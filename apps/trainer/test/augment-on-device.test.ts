@@ -15,7 +15,7 @@ import { type Batch, openData } from '../src/integrations/data.js';
 import { main } from '../src/main.js';
 import { resolveConfig } from '../src/resolve.js';
 import { train } from '../src/train.js';
-import { capture, tempDir, tinyConfig } from './helpers.js';
+import { capture, stepLosses, tempDir, tinyConfig } from './helpers.js';
 
 const quiet = { write: () => undefined, tty: false };
 
@@ -31,15 +31,6 @@ async function take(batches: AsyncIterable<Batch>): Promise<Batch[]> {
   const out: Batch[] = [];
   for await (const batch of batches) out.push(batch);
   return out;
-}
-
-function stepLosses(run: string): number[] {
-  return readFileSync(join(run, 'metrics.jsonl'), 'utf8')
-    .trim()
-    .split('\n')
-    .map((l) => JSON.parse(l))
-    .filter((r) => r.type === 'step')
-    .map((r) => r.loss as number);
 }
 
 /** The paper's augmentation on 24 px JPEGs trained at 16 px: the CPU stores them at 18 x 18. */

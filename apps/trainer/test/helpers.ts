@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -81,4 +81,14 @@ export function runCli(args: string[], cwd: string, onLine?: (line: string, kill
     child.stderr.on('data', take);
     child.on('exit', (code) => resolve({ code, out }));
   });
+}
+
+/** The loss of every step line of a run's metrics.jsonl, in order. */
+export function stepLosses(run: string): number[] {
+  return readFileSync(join(run, 'metrics.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l))
+    .filter((r) => r.type === 'step')
+    .map((r) => r.loss as number);
 }

@@ -1,6 +1,4 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { selectBackend } from '@bot/backend';
 import { useSwiftShader } from '@bot/backend/swiftshader';
 import * as tf from '@tensorflow/tfjs';
@@ -8,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { readCheckpoint } from '../src/checkpoint.js';
 import type { TrainConfig } from '../src/config.js';
 import { train } from '../src/train.js';
-import { tempDir, tinyConfig } from './helpers.js';
+import { stepLosses, tempDir, tinyConfig } from './helpers.js';
 
 /** WebGPU on Chromium's SwiftShader driver (forced: a software adapter), or why not. */
 async function webgpuOrWhy(): Promise<string | null> {
@@ -28,15 +26,6 @@ const why = await webgpuOrWhy();
 if (why !== null) console.warn(`webgpu trainer test skipped: ${why}`);
 
 const quiet = { write: () => undefined, tty: false };
-
-function stepLosses(run: string): number[] {
-  return readFileSync(join(run, 'metrics.jsonl'), 'utf8')
-    .trim()
-    .split('\n')
-    .map((l) => JSON.parse(l))
-    .filter((r) => r.type === 'step')
-    .map((r) => r.loss as number);
-}
 
 describe.skipIf(why !== null)('bot-train on webgpu', () => {
   it('two steps with every trick on (ResNet-D, mixup and cutmix, smoothing, distillation, FP16 with loss scaling and accumulation, clipping, warmup and cosine, zero gamma, no bias decay) give the cpu run’s losses and weights', async () => {
