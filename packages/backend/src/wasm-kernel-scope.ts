@@ -20,17 +20,18 @@ export interface WasmBackendLike extends KernelBackend {
 }
 
 /**
- * Runs other kernels registered for the same backend (XNNPACK conv, matmul, transpose, ...) on
- * TensorInfos, without going through the engine: no tape, no tensor tracking. Every output is a
- * temporary that `dispose()` frees, except the ones handed back by `keep()`.
+ * Runs other kernels registered for the same backend (XNNPACK conv, matmul, transpose, ... on wasm; any
+ * kernel on webgpu or cpu) on TensorInfos, without going through the engine: no tape, no tensor tracking.
+ * Every output is a temporary that `dispose()` frees, except the ones handed back by `keep()`. Generic over
+ * the backend: `slice` and `padOrCrop`, which copy from the wasm heap, exist only on a wasm scope.
  */
-export class KernelScope {
+export class KernelScope<B extends KernelBackend = WasmBackendLike> {
   /** When set, each inner kernel call adds its milliseconds here under its kernel name (for profiling). */
   static timings: Map<string, number> | undefined;
   private readonly temps: TensorInfo[] = [];
 
   constructor(
-    readonly backend: WasmBackendLike,
+    readonly backend: B,
     readonly backendName: string,
   ) {}
 
@@ -65,7 +66,7 @@ export class KernelScope {
    * A float32 slice copied straight from heap views (the wasm Slice kernel first copies its whole
    * input out of the heap, which dominates when a large tensor is sliced many times).
    */
-  slice(x: TensorInfo, begin: number[], size: number[]): TensorInfo {
+  slice(this: KernelScope<WasmBackendLike>, x: TensorInfo, begin: number[], size: number[]): TensorInfo {
     const out = this.adopt(this.backend.makeOutput(size, 'float32'));
     const src = this.backend.typedArrayFromHeap(x);
     const dst = this.backend.typedArrayFromHeap(out);
@@ -101,7 +102,7 @@ export class KernelScope {
   }
 
   /** Pads with zeros; negative amounts crop. */
-  padOrCrop(x: TensorInfo, amounts: [number, number][]): TensorInfo {
+  padOrCrop(this: KernelScope<WasmBackendLike>, x: TensorInfo, amounts: [number, number][]): TensorInfo {
     let current = x;
     if (amounts.some(([a, b]) => a < 0 || b < 0)) {
       const begin = amounts.map(([a]) => Math.max(0, -a));
@@ -144,11 +145,11 @@ export class KernelScope {
   }
 }
 
-/** Runs `body` with a fresh scope and frees every temporary but the returned one. */
-export function withKernelScope(
-  backend: WasmBackendLike,
+/** Runs `body` with a fresh scope on `backend` and frees every temporary but the returned one. */
+export function withKernelScope<B extends KernelBackend>(
+  backend: B,
   backendName: string,
-  body: (scope: KernelScope) => TensorInfo,
+  body: (scope: KernelScope<B>) => TensorInfo,
 ): TensorInfo {
   const scope = new KernelScope(backend, backendName);
   try {

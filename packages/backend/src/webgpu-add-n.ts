@@ -1,5 +1,11 @@
-import { AddN, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
-import { type WasmBackendLike, withKernelScope } from './wasm-kernel-scope.js';
+import {
+  AddN,
+  type KernelBackend,
+  type KernelConfig,
+  type KernelFunc,
+  type TensorInfo,
+} from '@tensorflow/tfjs-core';
+import { withKernelScope } from './wasm-kernel-scope.js';
 
 let stock: KernelConfig | undefined;
 
@@ -10,7 +16,8 @@ let stock: KernelConfig | undefined;
  */
 const addN: KernelFunc = (args) => {
   const inputs = args.inputs as unknown as TensorInfo[];
-  const backend = args.backend as unknown as WasmBackendLike & {
+  // The webgpu backend (tfjs-backend-webgpu's class is not imported here): a KernelBackend with its device.
+  const backend = args.backend as KernelBackend & {
     device: { limits: { maxStorageBuffersPerShaderStage: number } };
   };
   const fit = backend.device.limits.maxStorageBuffersPerShaderStage - 1;

@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { registerWasmTrainingKernels } from '../src/index.js';
+import { KernelScope, registerWasmTrainingKernels } from '../src/index.js';
+import { withKernelScope } from '../src/wasm-kernel-scope.js';
 
 function randomTensor(shape: number[], seed: number): number[] {
   const size = shape.reduce((a, b) => a * b, 1);
@@ -378,4 +379,27 @@ describe('Transpose override matches the cpu backend', () => {
       expect(ints.wasm).toEqual(ints.cpu);
     });
   }
+});
+
+describe('KernelScope on any backend', () => {
+  it('runs the cpu backend’s kernels on TensorInfos and frees every temporary but the kept output', async () => {
+    await tf.setBackend('cpu');
+    const backend = tf.backend();
+    const a = tf.tensor2d([1, 2, 3, 4], [2, 2]);
+    const b = tf.tensor2d([5, 6, 7, 8], [2, 2]);
+    const before = backend.numDataIds();
+    const out = withKernelScope(backend, 'cpu', (scope) => {
+      const product = scope.matMul(a, b);
+      return scope.transpose(scope.reshape(product, [2, 2]), [1, 0]);
+    });
+    // A KernelScope<KernelBackend> has no wasm heap: slicing on it does not typecheck.
+    const cpuScope = new KernelScope(backend, 'cpu');
+    // @ts-expect-error slice copies from the wasm heap
+    const sliceOnCpu = () => cpuScope.slice(a, [0, 0], [1, 1]);
+    expect(typeof sliceOnCpu).toBe('function');
+    expect(backend.numDataIds()).toBe(before + 1);
+    const result = tf.engine().makeTensorFromTensorInfo(out);
+    expect(Array.from(result.dataSync())).toEqual([19, 43, 22, 50]);
+    tf.dispose([a, b, result]);
+  });
 });
