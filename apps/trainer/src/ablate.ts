@@ -34,6 +34,11 @@ export interface AblateOptions {
   readonly write?: (line: string) => void;
   /** Aborting it (Ctrl-C) lets every running run save a checkpoint, then returns. */
   readonly signal?: AbortSignal;
+  /**
+   * Train nothing: write every run's resolved config (configs/<run>.json) and the plan (plan.json), then
+   * the table of the runs already finished. Another trainer (tools/reference/) trains from these files.
+   */
+  readonly planOnly?: boolean;
 }
 
 export interface AblateResult {
@@ -280,6 +285,26 @@ class StudyScheduler {
   }
 }
 
+/** --plan-only: every run's resolved config and plan.json (teacher first, the order ablate trains in). */
+async function writePlan(runs: readonly PlannedRun[], folder: string, write: (line: string) => void) {
+  for (const run of runs) {
+    const configFile = join(folder, 'configs', `${run.name}.json`);
+    await writeFileAtomic(configFile, `${JSON.stringify(run.config, null, 2)}\n`);
+  }
+  const plan = runs.map((r) => ({
+    name: r.name,
+    row: r.arm.label,
+    seed: r.seed,
+    role: r.arm.role ?? null,
+    config: join('configs', `${r.name}.json`),
+    teacherRun: r.teacherRun,
+  }));
+  await writeFileAtomic(join(folder, 'plan.json'), `${JSON.stringify(plan, null, 2)}\n`);
+  write(
+    `plan only: ${runs.length} run configs in ${join(folder, 'configs')}, the plan in ${join(folder, 'plan.json')}; nothing trained`,
+  );
+}
+
 function findStudyNamed(name: string): Study {
   const study = findStudy(name);
   if (!study) {
@@ -361,7 +386,8 @@ export async function ablate(options: AblateOptions): Promise<AblateResult> {
   );
   write(`scale: ${study.scale.description}`);
   if (Object.keys(runOverrides).length > 0) write(`changed for every run: ${overridesText(runOverrides)}`);
-  await scheduler.runAll();
+  if (options.planOnly) await writePlan(runs, folder, write);
+  else await scheduler.runAll();
   const table = await writeStudyTable(opened);
   const { done, interrupted, failed } = scheduler;
   write(

@@ -134,6 +134,11 @@ async function runAblate(options: Record<string, unknown>): Promise<number> {
       'status = true: --status shows the state of a study on a queue; pass --queue redis://host:port',
     );
   }
+  if (options['planOnly'] && queue) {
+    throw new ConfigError(
+      'planOnly = true: --plan-only writes the plan in a local study folder and trains nothing; leave out --queue',
+    );
+  }
   const seeds = parseSeeds(String(options['seeds']));
   const study = options['study'] as string;
   const result = await withInterrupt<AblateResult | QueueAblateResult>(
@@ -159,6 +164,7 @@ async function runAblate(options: Record<string, unknown>): Promise<number> {
             overrides,
             signal,
             ...(folder ? { folder } : {}),
+            ...(options['planOnly'] ? { planOnly: true } : {}),
           }),
   );
   if (result.interrupted) return 130;
@@ -250,6 +256,10 @@ function commands(run: (work: () => Promise<number>) => void, argv: readonly str
     .option(
       '--no-wait',
       'with --queue: return once the runs are in the queue (the same command again waits and writes the table)',
+    )
+    .option(
+      '--plan-only',
+      "train nothing: write each run's resolved config (configs/<run>.json) and plan.json, and the table of the runs already finished (for tools/reference/, the PyTorch trainer)",
     )
     .action((options) => run(() => runAblate(options)));
   const recipes = new Command('recipes')
