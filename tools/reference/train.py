@@ -135,8 +135,13 @@ CHECKS = {
     'seed': _number,
     # How our trainer runs, not what it computes:
     'workers': _any, 'replicas': _any, 'backend': _any, 'logEvery': _number, 'runsDir': _any,
+    'augmentOn': _any,  # where our trainer augments (host or device): the same transforms either way
     'runName': _any, 'export': _any,
 }
+
+
+# Fields newer than some saved configs; a config without one predates it (and had its default's behaviour).
+ADDED_LATER = {'augmentOn'}
 
 
 def check_config(config, where):
@@ -149,7 +154,7 @@ def check_config(config, where):
         why = CHECKS[key](value)
         if why:
             problems.append(f'{key} = {json.dumps(value)}: not implemented by the reference trainer; {why}')
-    missing = [k for k in CHECKS if k not in config]
+    missing = [k for k in CHECKS if k not in config and k not in ADDED_LATER]
     if missing:
         problems.append(f'missing field(s) {", ".join(missing)}: pass a config resolved by bot-train')
     if problems:
