@@ -1,3 +1,4 @@
+import { closeSync, openSync, readSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type { RngState } from '@bot/rng';
 import type * as tf from '@tensorflow/tfjs-core';
@@ -119,6 +120,34 @@ export async function encodeCheckpoint(
 
 export async function saveCheckpoint(path: string, bytes: Uint8Array, writer?: FileWriter): Promise<void> {
   await writeFileAtomic(path, bytes, writer);
+}
+
+/**
+ * Where a checkpoint stands (the epoch to continue in, the batch in it), read from its header alone: a
+ * few kilobytes, whatever the model's size. Null when the file is missing or not a bot-train checkpoint.
+ */
+export function checkpointPosition(path: string): { epoch: number; batchInEpoch: number } | null {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch {
+    return null;
+  }
+  try {
+    const size = Buffer.alloc(8);
+    if (readSync(fd, size, 0, 8, 0) < 8) return null;
+    const header = Buffer.alloc(Number(size.readBigUInt64LE(0)));
+    if (readSync(fd, header, 0, header.length, 8) < header.length) return null;
+    const metadata = (JSON.parse(header.toString('utf8')) as { __metadata__?: Record<string, string> })
+      .__metadata__;
+    if (metadata?.['format'] !== CHECKPOINT_FORMAT || typeof metadata['state'] !== 'string') return null;
+    const { epoch, batchInEpoch } = JSON.parse(metadata['state']) as TrainingState;
+    return { epoch, batchInEpoch };
+  } catch {
+    return null;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 export async function readCheckpoint(

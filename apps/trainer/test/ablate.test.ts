@@ -5,51 +5,7 @@ import { ablate, planStudy } from '../src/ablate.js';
 import { findStudy, STUDIES } from '../src/studies.js';
 import { type StudyTable, stat } from '../src/study-table.js';
 import { cli, runCli, tempDir } from './helpers.js';
-
-/** A refinements study shrunk to seconds: 16 px synthetic shapes, a 4-channel ResNet-18-D, 2 short epochs. */
-const tinyFlags = [
-  '--data',
-  'synthetic',
-  '--synthetic-classes',
-  '3',
-  '--synthetic-per-class',
-  '8',
-  '--synthetic-size',
-  '16',
-  '--input-size',
-  '16',
-  '--width',
-  '0.0625',
-  '--epochs',
-  '2',
-  '--batch-size',
-  '8',
-  '--backend',
-  'wasm',
-  '--log-every',
-  '1',
-];
-const tinyOverrides = {
-  data: 'synthetic',
-  syntheticClasses: 3,
-  syntheticPerClass: 8,
-  syntheticSize: 16,
-  inputSize: 16,
-  width: 0.0625,
-  epochs: 2,
-  batchSize: 8,
-  backend: 'wasm',
-  logEvery: 1,
-} as const;
-
-/** The seed-determined part of a table: every run's top-1 and top-5. */
-function accuracies(table: StudyTable): Record<string, [number, number]> {
-  const out: Record<string, [number, number]> = {};
-  for (const row of table.rows) for (const r of row.runs) out[r.name] = [r.top1, r.top5];
-  if (table.teacher?.result)
-    out[table.teacher.result.name] = [table.teacher.result.top1, table.teacher.result.top5];
-  return out;
-}
+import { accuracies, tinyFlags, tinyOverrides } from './tiny-study.js';
 
 describe('planStudy', () => {
   it('shrinks each preset by the study scale: epochs, milestones, warmup, batch, lr', () => {

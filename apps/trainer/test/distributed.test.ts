@@ -6,42 +6,24 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AblateResult, ablate, openStudy } from '../src/ablate.js';
+import { checkpointPosition, readCheckpoint } from '../src/checkpoint.js';
 import { QUEUE_NAME } from '../src/distributed/connection.js';
 import { bulkEntry, runJobs } from '../src/distributed/job-data.js';
 import type { RunJobResult } from '../src/distributed/run-job.js';
 import type { LockHolder } from '../src/distributed/run-lock.js';
 import { type EpochRecord, type MetricsRecord, RunFolder } from '../src/run-folder.js';
 import type { StudyTable } from '../src/study-table.js';
-import { tempDir } from './helpers.js';
+import { cli, tempDir } from './helpers.js';
+import { accuracies, tinyFlags, tinyOverrides } from './tiny-study.js';
 
-const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 const hasRedis = spawnSync('redis-server', ['--version']).status === 0;
 if (!hasRedis && process.env['CI'])
   throw new Error('redis-server is missing: scripts/install-system-deps.sh installs it');
 if (!hasRedis) console.warn('distributed.test.ts skipped: no redis-server (apt-get install redis-server)');
 
-/** The refinements study at one seed (a teacher and 5 rows), shrunk to seconds as in ablate.test.ts. */
-const tinyOverrides = {
-  data: 'synthetic',
-  syntheticClasses: 3,
-  syntheticPerClass: 8,
-  syntheticSize: 16,
-  inputSize: 16,
-  width: 0.0625,
-  epochs: 2,
-  batchSize: 8,
-  backend: 'wasm',
-  logEvery: 1,
-} as const;
-const tinyFlags = Object.entries(tinyOverrides).flatMap(([k, v]) => [
-  `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`,
-  String(v),
-]);
 /** 24 training images in batches of 8, for 2 epochs. */
 const STEPS = 6;
 const LOCK = ['--lock-seconds', '2'];
@@ -127,14 +109,6 @@ const finalRecords = (folder: string, run: string) =>
     (r): r is EpochRecord => r.type === 'epoch' && r.epoch === tinyOverrides.epochs,
   );
 
-function accuracies(table: StudyTable): Record<string, [number, number]> {
-  const out: Record<string, [number, number]> = {};
-  for (const row of table.rows) for (const r of row.runs) out[r.name] = [r.top1, r.top5];
-  if (table.teacher?.result)
-    out[table.teacher.result.name] = [table.teacher.result.top1, table.teacher.result.top5];
-  return out;
-}
-
 function lockHolder(folder: string, run: string): LockHolder | null {
   try {
     return JSON.parse(readFileSync(join(folder, 'locks', `${run}.lock`), 'utf8')) as LockHolder;
@@ -175,6 +149,8 @@ async function untilAsync(condition: () => Promise<boolean>, what: string): Prom
 describe.skipIf(!hasRedis)('bot-train ablate --queue with bot-train worker', () => {
   const dir = tempDir('distributed');
   let redis: RedisServer;
+  /** The queue as the tests see it, for what the command line does not show. */
+  let queue: Queue;
   let localRun: Promise<AblateResult> | undefined;
   /** The reference: the same study trained locally, one run at a time (started once, on first use). */
   const local = () =>
@@ -194,21 +170,10 @@ describe.skipIf(!hasRedis)('bot-train ablate --queue with bot-train worker', () 
     procs.push(p);
     return p;
   };
-  const enqueue = (name: string) => {
-    const p = Proc.cli([
-      'ablate',
-      '--study',
-      'refinements',
-      '--seeds',
-      '0',
-      '--queue',
-      redis.url,
-      '--runs-dir',
-      dir,
-      '--name',
-      name,
-      ...tinyFlags,
-    ]);
+  /** `bot-train ablate --queue` on the tiny refinements study at seed 0, in <dir>/<name>. */
+  const ablateCli = (name: string, ...more: string[]) => {
+    const study = ['--study', 'refinements', '--seeds', '0', '--name', name];
+    const p = Proc.cli(['ablate', ...study, '--queue', redis.url, '--runs-dir', dir, ...tinyFlags, ...more]);
     procs.push(p);
     return p;
   };
@@ -216,11 +181,14 @@ describe.skipIf(!hasRedis)('bot-train ablate --queue with bot-train worker', () 
   beforeAll(async () => {
     redis = new RedisServer(await freePort(), tempDir('redis'));
     await redis.start();
+    queue = new Queue(QUEUE_NAME, { connection: { host: '127.0.0.1', port: redis.port } });
+    queue.on('error', () => undefined); // while the restart test has Redis stopped
   });
 
   afterAll(async () => {
     await localRun?.catch(() => undefined);
     for (const p of procs) await p.stop('SIGKILL');
+    await queue.close();
     await redis.stop();
   });
 
@@ -228,7 +196,7 @@ describe.skipIf(!hasRedis)('bot-train ablate --queue with bot-train worker', () 
     const folder = join(dir, 'spread');
     local(); // alongside
     const workers = [worker('a'), worker('b'), worker('c')];
-    const study = enqueue('spread');
+    const study = ablateCli('spread');
     // Kill the worker of the first run caught mid-run; its trainer notices and saves a checkpoint.
     const tried = new Set<string>();
     const nextStart = () =>
@@ -270,7 +238,7 @@ describe.skipIf(!hasRedis)('bot-train ablate --queue with bot-train worker', () 
   it('loses no job and trains none twice when Redis stops and restarts mid-study', async () => {
     const folder = join(dir, 'restart');
     const workers = [worker('d'), worker('e')];
-    const study = enqueue('restart');
+    const study = ablateCli('restart');
     // Stop Redis while a run trains, and start it again only after that run has finished without it.
     const [, run] = await workers[0]!.waitFor(/\] (\S+): starting \(job/);
     await until(() => metricsOf(folder, run!).some((r) => r.type === 'step'), `a step of ${run}`);
@@ -314,7 +282,6 @@ describe.skipIf(!hasRedis)('bot-train ablate --queue with bot-train worker', () 
       folder: join(dir, 'refused'),
     });
     const job = runJobs(opened, 'refused').find((j) => j.name === 'efficient-s0')!;
-    const queue = new Queue(QUEUE_NAME, { connection: { host: '127.0.0.1', port: redis.port } });
     const refusals = [
       {
         data: { ...job.data, study: 'nope' },
@@ -348,7 +315,6 @@ describe.skipIf(!hasRedis)('bot-train ablate --queue with bot-train worker', () 
       await back.remove();
     }
     expect(existsSync(join(opened.folder, 'efficient-s0'))).toBe(false);
-    await queue.close();
   }, 120_000);
 
   it('keeps a run folder valid when a running job is delivered again (its lock expired)', async () => {
@@ -359,13 +325,26 @@ describe.skipIf(!hasRedis)('bot-train ablate --queue with bot-train worker', () 
       folder: join(dir, 'twice'),
     });
     const job = runJobs(opened, 'twice').find((j) => j.name === 'efficient-s0')!;
-    const queue = new Queue(QUEUE_NAME, { connection: { host: '127.0.0.1', port: redis.port } });
     await queue.add(job.name, job.data, bulkEntry(job).opts);
     const first = worker('first');
     const trainer = await freezeMidRun(opened.folder, job.name);
     expect(trainer).not.toBeNull();
+    // --status: the run trains on the first worker (its progress is the step its metrics recorded last).
+    const steps = metricsOf(opened.folder, job.name).filter((r) => r.type === 'step').length;
+    await untilAsync(
+      async () => ((await queue.getJob(job.id))!.progress as { step?: number }).step === steps,
+      'progress',
+    );
+    const status = ablateCli('twice', '--status');
+    expect(await status.exit(), status.out).toBe(0);
+    const host = /worker (\S+): bot-train/.exec(first.out)![1]!;
+    expect(status.out).toMatch(
+      new RegExp(`efficient-s0 +running +on ${host}, epoch [12]/2, step ${steps}\n`),
+    );
+    expect(status.out).toMatch(/teacher-s0 +waiting +not in the queue/);
+    expect(status.out).toContain('0 of 6 finished, 1 running, 5 waiting, 0 failed');
     // The lock BullMQ keeps while a worker processes the job expires: the job is handed out again.
-    const client = new Redis(redis.port, '127.0.0.1');
+    const client = await queue.client;
     expect(await client.del(`bull:${QUEUE_NAME}:${job.id}:lock`)).toBe(1);
     const second = worker('second');
     await second.waitFor(/efficient-s0: \S+ is training it \(job \S+ delivered again\); deferred/);
@@ -374,17 +353,24 @@ describe.skipIf(!hasRedis)('bot-train ablate --queue with bot-train worker', () 
     await untilAsync(async () => (await stored.getState()) === 'completed', 'the job to complete');
     // The delivery that completed the job found the run finished by the first and did not train it.
     const result = (await queue.getJob(job.id))!.returnvalue as RunJobResult;
-    expect(result.trained).toBe(false);
+    const outputs = `${first.out}\n${second.out}`;
+    expect(result.trained, outputs).toBe(false);
     // One trainer wrote the folder: every step and epoch once, in order, and the checkpoint of the end.
     const metrics = metricsOf(opened.folder, job.name);
-    expect(metrics.filter((r) => r.type === 'step').map((r) => r.step)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(
+      metrics.filter((r) => r.type === 'step').map((r) => r.step),
+      outputs,
+    ).toEqual([1, 2, 3, 4, 5, 6]);
     expect(metrics.filter((r) => r.type === 'epoch').map((r) => r.epoch)).toEqual([1, 2]);
-    expect(existsSync(new RunFolder(join(opened.folder, job.name)).checkpoint)).toBe(true);
+    // The checkpoint of the end, as its header says (what the workers read) and as the whole file does.
+    const checkpoint = new RunFolder(join(opened.folder, job.name)).checkpoint;
+    const { state } = await readCheckpoint(checkpoint);
+    expect([state.epoch, state.batchInEpoch]).toEqual([2, 0]);
+    expect(checkpointPosition(checkpoint)).toEqual({ epoch: 2, batchInEpoch: 0 });
+    expect(checkpointPosition(join(opened.folder, 'nothing.ckpt'))).toBeNull();
     expect(existsSync(join(opened.folder, 'locks', `${job.name}.lock`))).toBe(false);
     const reference = accuracies((await local()).table)[job.name];
     expect([result.top1, result.top5]).toEqual(reference);
-    await client.quit();
-    await queue.close();
     await Promise.all([first.stop(), second.stop()]);
   }, 180_000);
 });

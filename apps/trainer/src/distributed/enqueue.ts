@@ -19,7 +19,7 @@ async function retryFailed(queue: Queue, jobs: readonly StudyJob[], teacher: Stu
     if (entry === teacher) continue;
     const job = await queue.getJob(entry.id);
     if (job && (await job.getState()) === 'failed') {
-      await job.retry('failed');
+      await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
       retried.push(entry.name);
     }
   }

@@ -3,8 +3,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Queue } from 'bullmq';
 import type { RedisOptions } from 'ioredis';
 import {
+  type AblateOptions,
   type AblateResult,
-  type OpenedStudy,
   openStudy,
   type StudyPlan,
   studyPlan,
@@ -18,21 +18,17 @@ import { relativeStudyFolder, runJobs, type StudyJob } from './job-data.js';
 import { recipeVersion } from './recipe-version.js';
 import { type RunStatus, statusLines, studyStatus } from './status.js';
 
-export interface QueueAblateOptions {
+/** A local study's options, less --jobs, plus the queue. */
+export interface QueueAblateOptions
+  extends Pick<AblateOptions, 'study' | 'seeds' | 'folder' | 'write' | 'signal'> {
   /** redis://host:port */
   readonly queue: string;
-  readonly study: string;
-  readonly seeds: readonly number[];
+  /** Config fields of every run, and runsDir: the folder every machine shares. */
   readonly overrides: ConfigPatch;
-  /** The study folder, inside overrides.runsDir (default <runsDir>/ablate-<study>). */
-  readonly folder?: string;
   /** Print every run's state and return. */
   readonly status?: boolean;
   /** Wait for the runs and write the table (default); false returns once the jobs are in the queue. */
   readonly wait?: boolean;
-  readonly write?: (line: string) => void;
-  /** Aborting it stops the waiting; the study goes on in the queue. */
-  readonly signal?: AbortSignal;
   /** How often the waiting looks at the queue; default 2 s. */
   readonly pollMs?: number;
 }
@@ -87,10 +83,9 @@ async function printStatus(
   }
 }
 
-function failures(statuses: readonly RunStatus[], opened: OpenedStudy) {
-  return statuses
-    .filter((s) => s.state === 'failed')
-    .map((s) => ({ run: s.run, log: `${s.detail}; log: ${join(opened.folder, 'logs', `${s.run}.log`)}` }));
+/** The failed runs as a local study reports them: the run and why (the reason names the log). */
+function failures(statuses: readonly RunStatus[]) {
+  return statuses.filter((s) => s.state === 'failed').map((s) => ({ run: s.run, log: s.detail }));
 }
 
 /**
@@ -127,5 +122,5 @@ export async function queueAblate(options: QueueAblateOptions): Promise<QueueAbl
   const table = await writeStudyTable(opened);
   const done = statuses.filter((s) => s.state === 'finished').length;
   write(`table: ${join(opened.folder, 'results.md')} (${done} of ${jobs.length} runs done)`);
-  return { folder: opened.folder, table, failed: failures(statuses, opened), interrupted: false };
+  return { folder: opened.folder, table, failed: failures(statuses), interrupted: false };
 }

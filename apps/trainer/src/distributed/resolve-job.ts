@@ -1,12 +1,13 @@
 import { existsSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
-import { finalEpoch, type PlannedRun, planStudy } from '../ablate.js';
+import { type PlannedRun, planStudy } from '../ablate.js';
 import { TrainerError } from '../errors.js';
 import { RunFolder } from '../run-folder.js';
 import { findStudy, STUDIES, type Study } from '../studies.js';
 import type { RunJobData, StudyJobData } from './job-data.js';
 import { runJobId } from './job-id.js';
 import { recipeVersion } from './recipe-version.js';
+import { finishedRecord } from './run-finished.js';
 
 /** A job this worker cannot take: it goes back to the queue for another worker, and this worker stops (exit 2). */
 export class RefusedJob extends TrainerError {
@@ -79,7 +80,7 @@ export function checkTeacherVisible(jobId: string, run: PlannedRun, resolved: Re
   if (run.teacherRun === null) return;
   const teacher = resolved.runs.find((r) => r.name === run.teacherRun)!;
   const checkpoint = new RunFolder(join(resolved.folder, teacher.name)).checkpoint;
-  if (!finalEpoch(teacher, resolved.folder) || !existsSync(checkpoint)) {
+  if (!finishedRecord(teacher, resolved.folder)) {
     throw new RefusedJob(
       `job ${jobId}: run ${run.name} distils from ${checkpoint}, which this worker cannot see although the teacher's job completed: the runs folder must be shared by every machine`,
     );

@@ -2,11 +2,12 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Job } from 'bullmq';
-import { finalEpoch, type PlannedRun } from '../ablate.js';
+import type { PlannedRun } from '../ablate.js';
 import { RunFolder } from '../run-folder.js';
 import { recordExit, runArguments, startRun } from '../run-process.js';
 import type { RunJobData } from './job-data.js';
 import { checkTeacherVisible, type ResolvedStudy, resolveStudy, runOfJob } from './resolve-job.js';
+import { finishedRecord } from './run-finished.js';
 import { RunLock } from './run-lock.js';
 import { runProgress } from './run-progress.js';
 
@@ -43,16 +44,20 @@ export class RunStopped extends Error {
 }
 
 function finished(run: PlannedRun, folder: string, trained: boolean, worker: string): RunJobResult | null {
-  const last = finalEpoch(run, folder);
+  const last = finishedRecord(run, folder);
   return last ? { run: run.name, top1: last.top1, top5: last.top5, trained, worker } : null;
 }
 
-function logTail(log: string, lines = 15): string {
+/** Why a run failed, from its log: the CLI's one-line error (`bot-train: ...`), then the log's last lines. */
+function failure(run: string, code: number, log: string): string {
+  let lines: string[];
   try {
-    return readFileSync(log, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+    lines = readFileSync(log, 'utf8').trimEnd().split('\n');
   } catch {
-    return '(no log)';
+    lines = [];
   }
+  const reason = lines.findLast((l) => l.startsWith('bot-train: ')) ?? lines.at(-1) ?? 'no output';
+  return `run ${run} exited with code ${code}: ${reason} (log: ${log})\n${lines.slice(-15).join('\n')}`;
 }
 
 /** Trains the run in a child process (the event loop that renews the job's lock stays free) under its lock. */
@@ -89,24 +94,20 @@ async function trainLocked(
   }
   if (lost.signal.aborted) throw new RunStopped(`${run.name}: its run lock was taken over as stale; stopped`);
   if (ctx.signal.aborted) throw new RunStopped(`${run.name}: stopped with a checkpoint; back to the queue`);
-  throw new Error(`run ${run.name} exited with code ${exit.code}; the end of ${log}:\n${logTail(log)}`);
+  throw new Error(failure(run.name, exit.code, log));
 }
 
 /**
- * Processes a run job effectively once: a run its folder records as finished is not trained again; a run
- * another delivery holds the lock of is deferred; otherwise the run (re)starts from its last checkpoint.
+ * Processes a run job effectively once: a run another delivery holds the lock of is deferred; a run its
+ * folder records as finished is not trained again; otherwise the run (re)starts from its last checkpoint.
  */
 export async function processRunJob(job: Job<RunJobData>, ctx: JobContext) {
   const jobId = job.id!;
   const resolved: ResolvedStudy = resolveStudy(jobId, job.data, ctx.runsDir);
   const run = runOfJob(jobId, job.data, resolved);
   const { folder } = resolved;
-  const done = finished(run, folder, false, ctx.worker);
-  if (done) {
-    ctx.write(`${run.name}: already finished in ${folder}; not trained again (job ${jobId})`);
-    return done;
-  }
   checkTeacherVisible(jobId, run, resolved);
+  // The lock before the look: a run whose trainer is still writing it is not finished yet.
   const me = { worker: ctx.worker, host: hostname(), pid: process.pid, jobId };
   const lock = RunLock.acquire(join(folder, 'locks', `${run.name}.lock`), me, 2 * ctx.lockMs);
   if (!(lock instanceof RunLock)) {
@@ -115,8 +116,9 @@ export async function processRunJob(job: Job<RunJobData>, ctx: JobContext) {
     );
   }
   try {
-    // The previous holder may have finished it between the first look and the lock.
-    return finished(run, folder, false, ctx.worker) ?? (await trainLocked(job, run, folder, lock, ctx));
+    const done = finished(run, folder, false, ctx.worker);
+    if (done) ctx.write(`${run.name}: already finished in ${folder}; not trained again (job ${jobId})`);
+    return done ?? (await trainLocked(job, run, folder, lock, ctx));
   } finally {
     lock.release();
   }

@@ -30,10 +30,11 @@ async function withoutJob(queue: Queue, entry: StudyJob, teacher: StudyJob | und
       state: 'waiting',
       detail: 'not in the queue: run the ablate command to add it',
     };
-  const gate = await queue.getJob(gateJobId(teacher.id));
-  if (gate && (await gate.getState()) === 'failed') {
+  const states = await Promise.all(
+    [queue.getJob(gateJobId(teacher.id)), queue.getJob(teacher.id)].map(async (j) => (await j)?.getState()),
+  );
+  if (states.includes('failed'))
     return { run: entry.name, state: 'failed', detail: `its teacher ${teacher.name} failed` };
-  }
   return { run: entry.name, state: 'waiting', detail: `for its teacher ${teacher.name}` };
 }
 

@@ -33,7 +33,7 @@ function errorPrinter(write: (line: string) => void) {
   return (error: Error) => {
     if (error.message === last) return;
     last = error.message;
-    write(`queue: ${error.message} (retrying)`);
+    write(`queue: ${error.message}`);
   };
 }
 
