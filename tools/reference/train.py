@@ -27,7 +27,8 @@ What it reproduces of our trainer (apps/trainer), independently, in PyTorch:
 - augmentation: torchvision transforms with our parameters ('imagenet': RandomResizedCrop, flip,
   ColorJitter, PCA lighting, Normalize; val: resize to size/0.875 + centre crop; 'small': pad + random crop +
   flip). The random streams are PyTorch's (seeded by the run seed), not ours.
-- output: <run>/metrics.jsonl with our step and epoch records, config.json, model.safetensors (timm keys),
+- output: <run>/metrics.jsonl with our step and epoch records, config.json, initial.safetensors and
+  model.safetensors (the first and last weights, timm keys),
   reference.json (what trained it), a checkpoint per epoch (reference.pt) to resume from.
 """
 import argparse
@@ -515,6 +516,9 @@ def train(args):
     initial = args.initial_weights or c['initialCheckpoint']
     if initial:
         load_weights(model, initial, 'initialCheckpoint')
+    if not os.path.exists(ckpt_path):
+        # The starting point, for diagnosis: our trainer starts from it with --initial-checkpoint <file>.
+        save_safetensors(os.path.join(run_dir, 'initial.safetensors'), model.state_dict())
     teacher = None
     teacher_source = None
     if c['teacher']:
