@@ -82,13 +82,14 @@ export async function withInterrupt<T>(
     controller.abort();
     process.stderr.write(`\n${message}\n`);
   };
-  const watchParent = process.env[STOP_WITH_PARENT] === '1' && process.channel !== undefined;
   const onParentGone = () => {
     if (controller.signal.aborted) return;
     controller.abort();
     process.stderr.write('\nthe worker that started this run is gone: saving a checkpoint and stopping\n');
   };
-  if (watchParent) {
+  if (process.env[STOP_WITH_PARENT] === '1') {
+    // Gone already (before this listener existed), or gone later: the channel closes either way.
+    if (!process.connected) onParentGone();
     process.channel?.unref();
     process.once('disconnect', onParentGone);
   }

@@ -64,11 +64,11 @@ class Proc {
   }
 }
 
-/** Polls a condition until it holds (the test's timeout is the only limit). */
-async function until(condition: () => boolean, what: string): Promise<void> {
+/** Polls a condition every `everyMs` until it holds (the test's timeout is the only limit). */
+async function until(condition: () => boolean, what: string, everyMs = 50): Promise<void> {
   for (let i = 0; !condition(); i++) {
-    if (i > 0 && i % 1000 === 0) console.warn(`still waiting for ${what}`);
-    await sleep(50);
+    if (i > 0 && (i * everyMs) % 50_000 === 0) console.warn(`still waiting for ${what}`);
+    await sleep(everyMs);
   }
 }
 
@@ -123,11 +123,16 @@ function lockHolder(folder: string, run: string): LockHolder | null {
  */
 async function freezeMidRun(folder: string, run: string): Promise<number | null> {
   let pid: number | null = null;
-  await until(() => {
-    if (finalRecords(folder, run).length > 0) return true;
-    pid = lockHolder(folder, run)?.trainerPid ?? null;
-    return pid !== null && metricsOf(folder, run).some((r) => r.type === 'step');
-  }, `a step of ${run}`);
+  await until(
+    () => {
+      pid = null;
+      if (finalRecords(folder, run).length > 0) return true;
+      pid = lockHolder(folder, run)?.trainerPid ?? null;
+      return pid !== null && metricsOf(folder, run).some((r) => r.type === 'step');
+    },
+    `a step of ${run}`,
+    5,
+  );
   if (pid === null) return null;
   try {
     process.kill(pid, 'SIGSTOP');
