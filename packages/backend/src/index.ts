@@ -27,6 +27,17 @@ export {
   type SelectBackendOptions,
   selectBackend,
 } from './select-backend.js';
+export {
+  configureWasmGemm,
+  detectRelaxedSimd,
+  parseWasmFmaEnv,
+  RELAXED_SIMD_FLAG,
+  type RelaxedSimdSupport,
+  type WasmFmaSetting,
+  type WasmGemmChoice,
+  type WasmGemmPath,
+  wasmGemmChoice,
+} from './wasm-gemm.js';
 export { KernelScope } from './wasm-kernel-scope.js';
 export { WebGPUSyncReadError } from './webgpu-backend.js';
 export { WEBGPU_CONV2D_DW_TILED } from './webgpu-conv2d-backprop-filter.js';

@@ -22,6 +22,7 @@ import { meanConfig, sumConfig } from './leading-axes-reduce.js';
 import { avgPoolGradConfig, maxPoolGradConfig } from './pool-gradients.js';
 import { tileConfig } from './tile.js';
 import { transposeConfig } from './transpose.js';
+import { configureWasmGemm, type WasmFmaSetting } from './wasm-gemm.js';
 
 /** The kernels this package registers on the wasm backend, replacing stock ones of the same name. */
 export const wasmTrainingKernels: readonly KernelConfig[] = [
@@ -51,8 +52,13 @@ const stockKernels = new Map<string, KernelConfig>();
  * after `tf.setBackend('wasm')`; the wasm backend itself must be imported
  * (`import '@tensorflow/tfjs-backend-wasm'`) by the caller or by `selectBackend()`.
  * Returns the names of the kernels registered.
+ *
+ * `fma` (opt-in, default off: XNNPACK) sets the GEMM under the convolution gradients, process-wide, as
+ * `configureWasmGemm` does: `true` the relaxed-SIMD FMA microkernels where the runtime validates them
+ * (else XNNPACK), `'simd'` the same microkernels without FMA, `false` XNNPACK. Omitted: left as it is.
  */
-export function registerWasmTrainingKernels(): string[] {
+export function registerWasmTrainingKernels(options: { fma?: WasmFmaSetting } = {}): string[] {
+  if (options.fma !== undefined) configureWasmGemm(options.fma);
   return registerReplacing(wasmTrainingKernels, stockKernels);
 }
 

@@ -4,6 +4,7 @@ import { guardWasmMemory } from './memory-guard.js';
 import { ensureNavigatorGpu, NoWebGPUError } from './navigator-gpu.js';
 import { registerWasmTrainingKernels } from './register-wasm-training-kernels.js';
 import { registerWebGPUTrainingKernels } from './register-webgpu-training-kernels.js';
+import { parseWasmFmaEnv, type WasmFmaSetting, type WasmGemmChoice, wasmGemmChoice } from './wasm-gemm.js';
 import { registerWebGPUBackend, requestAdapter } from './webgpu-backend.js';
 import type { WebGPUMemoryGuardOptions } from './webgpu-memory-guard.js';
 
@@ -48,6 +49,13 @@ export interface SelectBackendOptions {
   importModule?: (specifier: string) => Promise<unknown>;
   /** Limits for the webgpu backend's memory guard. */
   webgpuMemory?: WebGPUMemoryGuardOptions;
+  /**
+   * Opt-in, default off: the GEMMs of the wasm convolution gradients on this package's relaxed-SIMD FMA
+   * microkernels (`true`; XNNPACK where the runtime lacks relaxed SIMD; on Node 20 the flag is set with
+   * `v8.setFlagsFromString`), on the same microkernels without FMA (`'simd'`), or on XNNPACK (`false`).
+   * Takes precedence over the environment variable BOT_WASM_FMA (1, 0 or simd).
+   */
+  wasmFma?: WasmFmaSetting;
 }
 
 export interface BackendChoice {
@@ -58,6 +66,8 @@ export interface BackendChoice {
   skipped: { name: BackendName; why: string }[];
   /** The WebGPU adapter, when the choice is webgpu. */
   adapter?: GpuAdapterReport;
+  /** The GEMM path of the wasm kernels, when the choice is wasm and `wasmFma` or BOT_WASM_FMA was given. */
+  wasmGemm?: WasmGemmChoice;
 }
 
 const MODULES: Record<BackendName, string> = {
@@ -155,7 +165,7 @@ async function tryWebGPU(
 async function tryBackend(
   name: BackendName,
   importModule: (specifier: string) => Promise<unknown>,
-  options: { forced: boolean; memory: WebGPUMemoryGuardOptions | undefined },
+  options: { forced: boolean; memory: WebGPUMemoryGuardOptions | undefined; fma: WasmFmaSetting | undefined },
 ): Promise<Attempt> {
   let attempt: Attempt = {};
   if (name === 'webgpu') {
@@ -172,7 +182,8 @@ async function tryBackend(
       };
     }
   }
-  if (name === 'wasm') registerWasmTrainingKernels();
+  if (name === 'wasm')
+    registerWasmTrainingKernels({ ...(options.fma === undefined ? {} : { fma: options.fma }) });
   try {
     const ok = await setBackend(TFJS_NAMES[name]);
     if (!ok) return { ...attempt, why: `tf.setBackend('${TFJS_NAMES[name]}') failed to initialise` };
@@ -216,21 +227,27 @@ export async function selectBackend(options: SelectBackendOptions = {}): Promise
     source = `BOT_BACKEND=${env.BOT_BACKEND}`;
   }
 
+  const fma = options.wasmFma ?? parseWasmFmaEnv(env.BOT_WASM_FMA);
+
   const candidates = request === 'auto' ? (isNode() ? BACKEND_ORDER : BROWSER_BACKEND_ORDER) : [request];
   const skipped: BackendChoice['skipped'] = [];
   for (const name of candidates) {
     const attempt = await tryBackend(name, importModule, {
       forced: request !== 'auto',
       memory: options.webgpuMemory,
+      fma,
     });
     if (attempt.why === undefined) {
-      const base = attempt.adapter ? `${REASONS[name]}: ${formatAdapter(attempt.adapter)}` : REASONS[name];
+      let base = attempt.adapter ? `${REASONS[name]}: ${formatAdapter(attempt.adapter)}` : REASONS[name];
+      const gemm = name === 'wasm' && fma !== undefined ? wasmGemmChoice() : undefined;
+      if (gemm !== undefined) base = `${base}; ${gemm.reason}`;
       const reason = request === 'auto' ? base : `requested by ${source}: ${base}`;
       const choice: BackendChoice = {
         name,
         reason,
         skipped,
         ...(attempt.adapter ? { adapter: attempt.adapter } : {}),
+        ...(gemm ? { wasmGemm: gemm } : {}),
       };
       options.log?.(formatChoice(choice));
       return choice;

@@ -5,6 +5,7 @@ import {
   type NamedAttrMap,
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
+import { gemmOnHeap, wasmGemmChoice } from './wasm-gemm.js';
 
 type KernelInputs = Record<string, TensorInfo> | TensorInfo[];
 
@@ -118,7 +119,22 @@ export class KernelScope<B extends KernelBackend = WasmBackendLike> {
     return current;
   }
 
+  /**
+   * a [m, k] x b [k, n]: XNNPACK's BatchMatMul, or on wasm this package's GEMM microkernels when
+   * `configureWasmGemm` (BOT_WASM_FMA) chose them.
+   */
   matMul(a: TensorInfo, b: TensorInfo): TensorInfo {
+    const { path } = wasmGemmChoice();
+    if (path !== 'xnnpack' && this.backendName === 'wasm') {
+      const timings = KernelScope.timings;
+      const start = timings === undefined ? 0 : performance.now();
+      const out = gemmOnHeap(this as unknown as KernelScope<WasmBackendLike>, a, b, path);
+      if (timings !== undefined) {
+        const name = `Gemm(${path})`;
+        timings.set(name, (timings.get(name) ?? 0) + performance.now() - start);
+      }
+      return out;
+    }
     return this.run('BatchMatMul', { a, b }, { transposeA: false, transposeB: false });
   }
 

@@ -1,0 +1,261 @@
+import type { TensorInfo } from '@tensorflow/tfjs-core';
+import { gemmRelaxedWasm, gemmSimdWasm } from './gemm-kernels-wasm.js';
+import type { KernelScope, WasmBackendLike } from './wasm-kernel-scope.js';
+
+/**
+ * Which GEMM the wasm training kernels' matrix products (the convolution gradients' `scope.matMul`) run on:
+ * - `xnnpack`: tfjs' BatchMatMul (XNNPACK, plain SIMD128): today's path and the default;
+ * - `relaxed`: this package's 4x8 register-tiled microkernel with `f32x4.relaxed_madd` (a fused
+ *   multiply-add where the CPU has one), from gemm-relaxed.wat;
+ * - `simd`: the same microkernel with `f32x4.mul` + `f32x4.add` (gemm-simd.wat): the fallback and the
+ *   fair comparison for the FMA.
+ */
+export type WasmGemmPath = 'xnnpack' | 'relaxed' | 'simd';
+
+/**
+ * What was asked for: `true` (the FMA kernels where the runtime has relaxed SIMD, else XNNPACK), `false`
+ * (XNNPACK, the default), `'simd'` (this package's non-FMA microkernel, for comparisons).
+ */
+export type WasmFmaSetting = boolean | 'simd';
+
+/** How relaxed SIMD stands in this runtime. */
+export interface RelaxedSimdSupport {
+  available: boolean;
+  /**
+   * `native`: the runtime validates relaxed SIMD as it is (Node 22+, current browsers, or Node 20 started
+   * with `--experimental-wasm-relaxed-simd`); `v8-flag`: enabled here with
+   * `v8.setFlagsFromString('--experimental-wasm-relaxed-simd')` (Node 20; V8's flags are per process, so
+   * it reaches every worker thread); `unavailable`: neither.
+   */
+  how: 'native' | 'v8-flag' | 'unavailable';
+  detail: string;
+}
+
+export interface WasmGemmChoice {
+  path: WasmGemmPath;
+  setting: WasmFmaSetting;
+  relaxedSimd?: RelaxedSimdSupport;
+  /** One line for logs and `selectBackend`'s reason. */
+  reason: string;
+}
+
+export const RELAXED_SIMD_FLAG = '--experimental-wasm-relaxed-simd';
+
+interface WebAssemblyApi {
+  Memory: abstract new (...args: never[]) => object;
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { exports: object };
+  validate(bytes: Uint8Array): boolean;
+}
+const wasmApi = (globalThis as { WebAssembly?: WebAssemblyApi }).WebAssembly;
+
+const decode = (base64: string) => Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+
+/**
+ * Validates the relaxed-SIMD GEMM module; where that fails in Node and `enableFlag` is set, sets V8's
+ * `--experimental-wasm-relaxed-simd` (measured on Node 20.20: effective after other modules have been
+ * compiled, and in worker threads started before or after) and validates again. `validate` replaces
+ * `WebAssembly.validate` (tests simulate a runtime without relaxed SIMD with it).
+ */
+export function detectRelaxedSimd(
+  options: { enableFlag?: boolean; validate?: (bytes: Uint8Array) => boolean } = {},
+): RelaxedSimdSupport {
+  const validate = options.validate ?? ((bytes: Uint8Array) => wasmApi?.validate(bytes) === true);
+  const bytes = decode(gemmRelaxedWasm);
+  if (validate(bytes)) {
+    return { available: true, how: 'native', detail: 'the runtime validates relaxed SIMD' };
+  }
+  const proc = (
+    globalThis as {
+      process?: { versions?: { node?: string }; getBuiltinModule?: (id: string) => unknown };
+    }
+  ).process;
+  if (options.enableFlag !== false && proc?.versions?.node !== undefined) {
+    const v8 = proc.getBuiltinModule?.('node:v8') as
+      | { setFlagsFromString?: (flag: string) => void }
+      | undefined;
+    if (v8?.setFlagsFromString !== undefined) {
+      v8.setFlagsFromString(RELAXED_SIMD_FLAG);
+      if (validate(bytes)) {
+        return {
+          available: true,
+          how: 'v8-flag',
+          detail: `enabled with v8.setFlagsFromString('${RELAXED_SIMD_FLAG}') (Node ${proc.versions.node})`,
+        };
+      }
+    }
+  }
+  return {
+    available: false,
+    how: 'unavailable',
+    detail:
+      proc?.versions?.node !== undefined
+        ? `Node ${proc.versions.node} does not validate relaxed SIMD, even with ${RELAXED_SIMD_FLAG}`
+        : 'this runtime does not validate relaxed SIMD',
+  };
+}
+
+let current: WasmGemmChoice = {
+  path: 'xnnpack',
+  setting: false,
+  reason: 'convolution-gradient GEMMs on XNNPACK (BOT_WASM_FMA off)',
+};
+
+/** The GEMM path in effect (see `configureWasmGemm`). */
+export function wasmGemmChoice(): WasmGemmChoice {
+  return current;
+}
+
+/**
+ * Chooses the GEMM of the wasm training kernels (process-wide; default XNNPACK). `true` takes the FMA
+ * microkernels where relaxed SIMD validates (enabling V8's flag on Node 20) and otherwise stays on
+ * XNNPACK, saying so in the reason; `'simd'` takes the non-FMA microkernel; `false` puts XNNPACK back.
+ */
+export function configureWasmGemm(
+  setting: WasmFmaSetting,
+  options: { validate?: (bytes: Uint8Array) => boolean } = {},
+): WasmGemmChoice {
+  if (setting !== true && setting !== false && setting !== 'simd') {
+    throw new RangeError(`fma must be true, false or 'simd'; got ${JSON.stringify(setting)}`);
+  }
+  if (setting === false) {
+    current = { path: 'xnnpack', setting, reason: 'convolution-gradient GEMMs on XNNPACK (FMA off)' };
+  } else if (setting === 'simd') {
+    current = {
+      path: 'simd',
+      setting,
+      reason:
+        'convolution-gradient GEMMs on @bot/backend 4x8 SIMD microkernels (f32x4.mul + f32x4.add, no FMA)',
+    };
+  } else {
+    const relaxedSimd = detectRelaxedSimd(options);
+    current = relaxedSimd.available
+      ? {
+          path: 'relaxed',
+          setting,
+          relaxedSimd,
+          reason: `convolution-gradient GEMMs on @bot/backend 4x8 FMA microkernels (f32x4.relaxed_madd; relaxed SIMD ${relaxedSimd.how === 'native' ? 'native' : relaxedSimd.detail})`,
+        }
+      : {
+          path: 'xnnpack',
+          setting,
+          relaxedSimd,
+          reason: `FMA asked for but unavailable (${relaxedSimd.detail}): convolution-gradient GEMMs on XNNPACK`,
+        };
+  }
+  return current;
+}
+
+/**
+ * `BOT_WASM_FMA`: unset, '', '0', 'false', 'off' -> false; '1', 'true', 'on' -> true; 'simd' -> 'simd'.
+ * Returns undefined when the variable is unset.
+ */
+export function parseWasmFmaEnv(value: string | undefined): WasmFmaSetting | undefined {
+  if (value === undefined) return undefined;
+  const v = value.trim().toLowerCase();
+  if (v === '' || v === '0' || v === 'false' || v === 'off') return false;
+  if (v === '1' || v === 'true' || v === 'on') return true;
+  if (v === 'simd') return 'simd';
+  throw new RangeError(`BOT_WASM_FMA must be one of 0, 1, true, false, on, off, simd; got '${value}'`);
+}
+
+interface GemmExports {
+  packB(b: number, ldb: number, kc: number, n: number, dst: number): void;
+  gemm(
+    a: number,
+    lda: number,
+    packedB: number,
+    kc: number,
+    c: number,
+    ldc: number,
+    m: number,
+    n: number,
+    accumulate: number,
+    tmp: number,
+  ): void;
+}
+
+const instances = new WeakMap<object, Partial<Record<'relaxed' | 'simd', GemmExports>>>();
+
+/** The microkernels of one flavour bound to this backend's memory; throws where they cannot run. */
+export function gemmKernels(backend: WasmBackendLike, flavour: 'relaxed' | 'simd'): GemmExports {
+  const memory = (backend as { wasm?: { asm?: { memory?: unknown } } }).wasm?.asm?.memory;
+  if (wasmApi === undefined || !(memory instanceof wasmApi.Memory)) {
+    throw new Error(
+      'the GEMM microkernels need the wasm backend memory (module.asm.memory), which this build does not expose',
+    );
+  }
+  let bound = instances.get(memory);
+  if (bound === undefined) {
+    bound = {};
+    instances.set(memory, bound);
+  }
+  let kernels = bound[flavour];
+  if (kernels === undefined) {
+    const bytes = decode(flavour === 'relaxed' ? gemmRelaxedWasm : gemmSimdWasm);
+    kernels = new wasmApi.Instance(new wasmApi.Module(bytes), { env: { memory } }).exports as GemmExports;
+    bound[flavour] = kernels;
+  }
+  return kernels;
+}
+
+/** Depth of one packed panel of B: kc x 8 floats = 8 KiB, in L1 while a block of A's rows streams past it. */
+const KC = 256;
+/** Rows of A per call: an MC x KC block of A (128 KiB) stays in L2 across the panels. */
+const MC = 128;
+
+/**
+ * C [m, n] = A [m, k] x B [k, n] (float32, row-major, on the wasm heap) with the microkernels of `flavour`:
+ * B is packed KC rows at a time into 8-column panels, A is read in place, C accumulates over the KC blocks.
+ */
+export function gemmOnHeap(
+  scope: KernelScope<WasmBackendLike>,
+  a: TensorInfo,
+  b: TensorInfo,
+  flavour: 'relaxed' | 'simd',
+): TensorInfo {
+  if (a.shape.length !== 2 || b.shape.length !== 2 || a.shape[1] !== b.shape[0]) {
+    throw new Error(`gemm needs [m, k] x [k, n], got [${a.shape}] x [${b.shape}]`);
+  }
+  const [m, k] = a.shape as [number, number];
+  const n = b.shape[1] as number;
+  const { backend } = scope;
+  const out = scope.adopt(backend.makeOutput([m, n], 'float32'));
+  if (m * n === 0) return out;
+  if (k === 0) {
+    backend.typedArrayFromHeap(out).fill(0);
+    return out;
+  }
+  const kernels = gemmKernels(backend, flavour);
+  const kc = Math.min(k, KC);
+  // The packed panels, then 32 floats of scratch for the edge tiles.
+  const panels = Math.ceil(n / 8) * 8 * kc;
+  const packed = scope.adopt(backend.makeOutput([panels + 32], 'float32'));
+  // Addresses after every allocation (byte offsets stay valid when the heap grows; views would not).
+  const addr = (t: TensorInfo) => backend.typedArrayFromHeap(t).byteOffset;
+  const aAt = addr(a);
+  const bAt = addr(b);
+  const cAt = addr(out);
+  const packedAt = addr(packed);
+  const tmpAt = packedAt + panels * 4;
+  for (let p = 0; p < k; p += KC) {
+    const depth = Math.min(KC, k - p);
+    kernels.packB(bAt + p * n * 4, n * 4, depth, n, packedAt);
+    for (let i = 0; i < m; i += MC) {
+      const rows = Math.min(MC, m - i);
+      kernels.gemm(
+        aAt + (i * k + p) * 4,
+        k * 4,
+        packedAt,
+        depth,
+        cAt + i * n * 4,
+        n * 4,
+        rows,
+        n,
+        p > 0 ? 1 : 0,
+        tmpAt,
+      );
+    }
+  }
+  return out;
+}
