@@ -12,6 +12,7 @@ import {
 } from '../src/index.js';
 import { resnet50d } from './resnet50d.js';
 import { makeTrainStep, randomBatch } from './train-step.js';
+import { benchFma } from './fma.bench.js';
 import { benchWebGPU } from './webgpu.bench.js';
 
 const env = process.env;
@@ -328,6 +329,15 @@ async function main() {
   ];
   const width = Math.max(...rows.map(([k]) => k.length));
   for (const [k, v] of rows) console.log(`${k.padEnd(width)}  ${v}`);
+  // The FMA (relaxed SIMD) GEMMs against the non-FMA twin and XNNPACK, interleaved in this process.
+  if (env.BENCH_FMA !== '0') {
+    results.fma = await benchFma({
+      size,
+      batch: singleBatch,
+      rounds: Number(env.BENCH_FMA_ROUNDS ?? steps),
+      matmulN: Number(env.BENCH_FMA_MATMUL ?? 1024),
+    });
+  }
   const outDir = join(packageDir, 'bench-results');
   mkdirSync(outDir, { recursive: true });
   writeFileSync(join(outDir, 'train.json'), `${JSON.stringify(results, null, 2)}\n`);

@@ -1,0 +1,197 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import {
+  configureWasmGemm,
+  KernelScope,
+  registerWasmTrainingKernels,
+  type WasmGemmPath,
+  wasmGemmChoice,
+} from '../src/index.js';
+import type { WasmBackendLike } from '../src/wasm-kernel-scope.js';
+import { resnet50d } from './resnet50d.js';
+import { makeTrainStep, randomBatch } from './train-step.js';
+
+// The FMA (relaxed SIMD) GEMM against this package's non-FMA twin and XNNPACK, in one process, the paths
+// interleaved round by round (so a change in the machine's load hits all three alike): the 1024^3 matmul
+// peak, the layer1 3x3 conv gradients, and a one-process ResNet-50-D training step. Not a test.
+// `npm run bench:fma`; also run at the end of `npm run bench:train` (BENCH_FMA=0 skips it there).
+// Knobs: BENCH_SIZE (224), BENCH_SINGLE_BATCH (4), BENCH_FMA_ROUNDS (3), BENCH_FMA_MATMUL (1024).
+
+const env = process.env;
+const PATHS: WasmGemmPath[] = ['xnnpack', 'relaxed', 'simd'];
+const SETTINGS: Record<WasmGemmPath, boolean | 'simd'> = { xnnpack: false, relaxed: true, simd: 'simd' };
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] as number;
+}
+
+/** Runs `body` once per path per round, paths interleaved; returns each path's milliseconds. */
+function interleaved(paths: WasmGemmPath[], rounds: number, body: (path: WasmGemmPath) => void) {
+  const times = Object.fromEntries(paths.map((p) => [p, [] as number[]])) as Record<WasmGemmPath, number[]>;
+  for (const path of paths) {
+    configureWasmGemm(SETTINGS[path]);
+    // Warm-up, twice: V8 first runs a wasm function on its baseline compiler (Liftoff, several times
+    // slower on SIMD) and tiers it up once it is hot.
+    body(path);
+    body(path);
+  }
+  for (let r = 0; r < rounds; r++) {
+    for (const path of paths) {
+      configureWasmGemm(SETTINGS[path]);
+      const start = performance.now();
+      body(path);
+      times[path].push(performance.now() - start);
+    }
+  }
+  configureWasmGemm(false);
+  return times;
+}
+
+export interface FmaBenchResult {
+  conditions: string;
+  relaxedSimd: unknown;
+  matmul: { n: number; gflops: Record<string, number> };
+  layer: { gflops: Record<string, number> };
+  step?: {
+    size: number;
+    batch: number;
+    medianMs: Record<string, number>;
+    imagesPerSecond: Record<string, number>;
+    gemmMs: Record<string, number>;
+  };
+  stepError?: string;
+}
+
+export async function benchFma(options: { size: number; batch: number; rounds: number; matmulN: number }) {
+  registerWasmTrainingKernels();
+  await tf.setBackend('wasm');
+  const detect = configureWasmGemm(true);
+  console.log(`FMA bench: ${detect.reason}`);
+  const paths = detect.path === 'relaxed' ? PATHS : PATHS.filter((p) => p !== 'relaxed');
+  const { size, batch, rounds, matmulN: n } = options;
+  const result: FmaBenchResult = {
+    conditions: `one process, paths interleaved over ${rounds} rounds, medians; ${new Date().toISOString()}`,
+    relaxedSimd: detect.relaxedSimd,
+    matmul: { n, gflops: {} },
+    layer: { gflops: {} },
+  };
+
+  // The matmul peak: XNNPACK through tf.matMul (as bench:train measures it), ours through a KernelScope.
+  const a = tf.randomNormal([n, n]);
+  const b = tf.randomNormal([n, n]);
+  const backend = tf.backend() as unknown as WasmBackendLike;
+  const mm = interleaved(paths, rounds, (path) => {
+    if (path === 'xnnpack') {
+      const c = tf.matMul(a, b);
+      c.dataSync();
+      c.dispose();
+    } else {
+      const scope = new KernelScope(backend, 'wasm');
+      scope.matMul(a as never, b as never);
+      scope.dispose();
+    }
+  });
+  tf.dispose([a, b]);
+  for (const p of paths) result.matmul.gflops[p] = (2 * n ** 3) / median(mm[p]) / 1e6;
+
+  // ResNet-50's layer1 3x3 conv (56x56, 64 -> 64) at batch 2: forward (XNNPACK on every path), dX, dW.
+  const x = tf.randomNormal([2, 56, 56, 64]) as tf.Tensor4D;
+  const w = tf.randomNormal([3, 3, 64, 64], 0, 0.05) as tf.Tensor4D;
+  const dy = tf.randomNormal([2, 56, 56, 64]) as tf.Tensor4D;
+  const grads = tf.grads((xi: tf.Tensor, wi: tf.Tensor) =>
+    tf.sum(tf.mul(tf.conv2d(xi as tf.Tensor4D, wi as tf.Tensor4D, 1, 'same'), dy)),
+  );
+  const layerFlops = 3 * 2 * 2 * 56 * 56 * 64 * 64 * 9;
+  const layer = interleaved(paths, rounds, () => {
+    const out = grads([x, w]);
+    for (const t of out) t.dataSync();
+    tf.dispose(out);
+  });
+  tf.dispose([x, w, dy]);
+  for (const p of paths) result.layer.gflops[p] = layerFlops / median(layer[p]) / 1e6;
+
+  // One-process training steps, the paths interleaved on the same model and batch.
+  const { model } = resnet50d(size, 1000);
+  const step = makeTrainStep(model, tf.train.momentum(0.1, 0.9, true));
+  const data = randomBatch(batch, size, 1000, 1);
+  const gemmMs: Record<string, number[]> = Object.fromEntries(paths.map((p) => [p, []]));
+  try {
+    const steps = interleaved(paths, rounds, (path) => {
+      KernelScope.timings = new Map();
+      step(data.images, data.labels);
+      const t = KernelScope.timings;
+      gemmMs[path]?.push(path === 'xnnpack' ? Number.NaN : (t.get(`Gemm(${path})`) ?? 0));
+      KernelScope.timings = undefined;
+    });
+    result.step = {
+      size,
+      batch,
+      medianMs: Object.fromEntries(paths.map((p) => [p, median(steps[p])])),
+      imagesPerSecond: Object.fromEntries(paths.map((p) => [p, (batch / median(steps[p])) * 1000])),
+      gemmMs: Object.fromEntries(paths.map((p) => [p, median(gemmMs[p] ?? [])])),
+    };
+  } catch (error) {
+    result.stepError = (error as Error).message;
+  } finally {
+    KernelScope.timings = undefined;
+    configureWasmGemm(false);
+    tf.dispose([data.images, data.labels]);
+    model.dispose();
+  }
+
+  const label: Record<WasmGemmPath, string> = {
+    xnnpack: 'XNNPACK (default)',
+    relaxed: 'FMA (relaxed_madd)',
+    simd: 'non-FMA twin (mul+add)',
+  };
+  console.log(
+    `FMA bench (${result.conditions}); relaxed SIMD: ${wasmGemmChoice().path} now, detection ${detect.relaxedSimd?.how}`,
+  );
+  const header = ['', ...paths.map((p) => label[p])];
+  const rows: string[][] = [header];
+  rows.push([
+    `matmul ${n}^3, one core, GFLOP/s`,
+    ...paths.map((p) => (result.matmul.gflops[p] ?? 0).toFixed(1)),
+  ]);
+  rows.push([
+    'layer1 3x3 conv fwd+dX+dW, GFLOP/s',
+    ...paths.map((p) => (result.layer.gflops[p] ?? 0).toFixed(1)),
+  ]);
+  if (result.step) {
+    const s = result.step;
+    rows.push([
+      `step ${size}px batch ${batch}, ms (median)`,
+      ...paths.map((p) => (s.medianMs[p] ?? 0).toFixed(0)),
+    ]);
+    rows.push(['  images/s', ...paths.map((p) => (s.imagesPerSecond[p] ?? 0).toFixed(3))]);
+    rows.push([
+      '  of which our GEMMs, ms',
+      ...paths.map((p) => (p === 'xnnpack' ? '-' : (s.gemmMs[p] ?? 0).toFixed(0))),
+    ]);
+  } else {
+    rows.push(['step', `failed: ${result.stepError}`]);
+  }
+  const widths = header.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  for (const r of rows)
+    console.log(
+      r.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  '),
+    );
+  return result;
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const result = await benchFma({
+    size: Number(env.BENCH_SIZE ?? 224),
+    batch: Number(env.BENCH_SINGLE_BATCH ?? 4),
+    rounds: Number(env.BENCH_FMA_ROUNDS ?? 3),
+    matmulN: Number(env.BENCH_FMA_MATMUL ?? 1024),
+  });
+  const outDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'bench-results');
+  mkdirSync(outDir, { recursive: true });
+  writeFileSync(join(outDir, 'fma.json'), `${JSON.stringify(result, null, 2)}\n`);
+  console.log(`wrote ${join(outDir, 'fma.json')}`);
+}
