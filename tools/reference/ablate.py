@@ -3,6 +3,7 @@
 
 Run from the repository (after `npm run build`):
     /usr/bin/python3 tools/reference/ablate.py --study model-tweaks --seeds 0,1,2 --jobs 2 --runs-dir /work/reference-runs
+Any other flag (`--lr 0.1`, `--width 0.25`) is passed to `bot-train ablate`, as an override of every run.
 
 1. `bot-train ablate --plan-only` writes the study's resolved run configs (<folder>/configs/<run>.json) and
    plan.json, and materialises the synthetic data sets in <folder>/.cache exactly as our runs do.
@@ -32,7 +33,9 @@ def plan_only(args):
            '--plan-only']
     if args.name:
         cmd += ['--name', args.name]
-    subprocess.run(cmd, check=True, cwd=REPO)
+    done = subprocess.run(cmd + args.overrides, cwd=REPO)
+    if done.returncode != 0:  # bot-train has said why (a bad flag or value: exit 2)
+        sys.exit(done.returncode)
 
 
 def finished(folder, run, config):
@@ -48,7 +51,9 @@ def main(argv=None):
     p.add_argument('--runs-dir', default='runs-reference', help='where the study folder goes')
     p.add_argument('--name', help='study folder under --runs-dir (default ablate-<study>)')
     p.add_argument('--threads', type=int, default=1, help='torch threads per run (default 1)')
-    args = p.parse_args(argv)
+    args, args.overrides = p.parse_known_args(argv)
+    if any(not a.startswith('--') for a in args.overrides[:1]):
+        p.error(f'{args.overrides[0]}: expected a bot-train ablate flag such as --lr 0.1')
     if args.jobs < 1:
         p.error(f'--jobs {args.jobs}: must be at least 1')
     args.runs_dir = os.path.abspath(args.runs_dir)
