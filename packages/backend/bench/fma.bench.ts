@@ -29,9 +29,17 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)] as number;
 }
 
-/** Runs `body` once per path per round, paths interleaved; returns each path's milliseconds. */
+type Times = Record<WasmGemmPath, number[]>;
+
+/**
+ * Runs `body` once per path per round, paths interleaved; returns each path's wall-clock milliseconds and
+ * CPU milliseconds (`process.cpuUsage()` of this process: on a loaded machine the wall clock also counts
+ * the time slices other processes took, the CPU time does not).
+ */
 function interleaved(paths: WasmGemmPath[], rounds: number, body: (path: WasmGemmPath) => void) {
-  const times = Object.fromEntries(paths.map((p) => [p, [] as number[]])) as Record<WasmGemmPath, number[]>;
+  const empty = () => Object.fromEntries(paths.map((p) => [p, [] as number[]])) as Times;
+  const wall = empty();
+  const cpu = empty();
   for (const path of paths) {
     configureWasmGemm(SETTINGS[path]);
     // Warm-up, twice: V8 first runs a wasm function on its baseline compiler (Liftoff, several times
@@ -42,25 +50,40 @@ function interleaved(paths: WasmGemmPath[], rounds: number, body: (path: WasmGem
   for (let r = 0; r < rounds; r++) {
     for (const path of paths) {
       configureWasmGemm(SETTINGS[path]);
+      const cpuStart = process.cpuUsage();
       const start = performance.now();
       body(path);
-      times[path].push(performance.now() - start);
+      wall[path].push(performance.now() - start);
+      const used = process.cpuUsage(cpuStart);
+      cpu[path].push((used.user + used.system) / 1000);
     }
   }
   configureWasmGemm(false);
-  return times;
+  return { wall, cpu };
 }
+
+/** A figure by the wall clock and per CPU second of this process. */
+interface Figure {
+  wall: number;
+  cpu: number;
+}
+const rate = (work: number, t: { wall: Times; cpu: Times }, p: WasmGemmPath): Figure => ({
+  wall: work / median(t.wall[p]),
+  cpu: work / median(t.cpu[p]),
+});
 
 export interface FmaBenchResult {
   conditions: string;
   relaxedSimd: unknown;
-  matmul: { n: number; gflops: Record<string, number> };
-  layer: { gflops: Record<string, number> };
+  /** GFLOP/s */
+  matmul: { n: number; gflops: Record<string, Figure> };
+  /** GFLOP/s */
+  layer: { gflops: Record<string, Figure> };
   step?: {
     size: number;
     batch: number;
-    medianMs: Record<string, number>;
-    imagesPerSecond: Record<string, number>;
+    imagesPerSecond: Record<string, Figure>;
+    /** milliseconds in this package's GEMM per step (median) */
     gemmMs: Record<string, number>;
   };
   stepError?: string;
@@ -96,7 +119,7 @@ export async function benchFma(options: { size: number; batch: number; rounds: n
     }
   });
   tf.dispose([a, b]);
-  for (const p of paths) result.matmul.gflops[p] = (2 * n ** 3) / median(mm[p]) / 1e6;
+  for (const p of paths) result.matmul.gflops[p] = rate((2 * n ** 3) / 1e6, mm, p);
 
   // ResNet-50's layer1 3x3 conv (56x56, 64 -> 64) at batch 2: forward (XNNPACK on every path), dX, dW.
   const x = tf.randomNormal([2, 56, 56, 64]) as tf.Tensor4D;
@@ -112,7 +135,7 @@ export async function benchFma(options: { size: number; batch: number; rounds: n
     tf.dispose(out);
   });
   tf.dispose([x, w, dy]);
-  for (const p of paths) result.layer.gflops[p] = layerFlops / median(layer[p]) / 1e6;
+  for (const p of paths) result.layer.gflops[p] = rate(layerFlops / 1e6, layer, p);
 
   // One-process training steps, the paths interleaved on the same model and batch.
   const { model } = resnet50d(size, 1000);
@@ -130,8 +153,7 @@ export async function benchFma(options: { size: number; batch: number; rounds: n
     result.step = {
       size,
       batch,
-      medianMs: Object.fromEntries(paths.map((p) => [p, median(steps[p])])),
-      imagesPerSecond: Object.fromEntries(paths.map((p) => [p, (batch / median(steps[p])) * 1000])),
+      imagesPerSecond: Object.fromEntries(paths.map((p) => [p, rate(batch * 1000, steps, p)])),
       gemmMs: Object.fromEntries(paths.map((p) => [p, median(gemmMs[p] ?? [])])),
     };
   } catch (error) {
@@ -153,28 +175,21 @@ export async function benchFma(options: { size: number; batch: number; rounds: n
   );
   const header = ['', ...paths.map((p) => label[p])];
   const rows: string[][] = [header];
-  rows.push([
-    `matmul ${n}^3, one core, GFLOP/s`,
-    ...paths.map((p) => (result.matmul.gflops[p] ?? 0).toFixed(1)),
-  ]);
-  rows.push([
-    'layer1 3x3 conv fwd+dX+dW, GFLOP/s',
-    ...paths.map((p) => (result.layer.gflops[p] ?? 0).toFixed(1)),
-  ]);
+  const fig = (f: Figure | undefined, digits: number) =>
+    f === undefined ? '-' : `${f.wall.toFixed(digits)} (${f.cpu.toFixed(digits)})`;
+  rows.push([`matmul ${n}^3, one core, GFLOP/s`, ...paths.map((p) => fig(result.matmul.gflops[p], 1))]);
+  rows.push(['layer1 3x3 conv fwd+dX+dW, GFLOP/s', ...paths.map((p) => fig(result.layer.gflops[p], 1))]);
   if (result.step) {
     const s = result.step;
+    rows.push([`step ${size}px batch ${batch}, images/s`, ...paths.map((p) => fig(s.imagesPerSecond[p], 3))]);
     rows.push([
-      `step ${size}px batch ${batch}, ms (median)`,
-      ...paths.map((p) => (s.medianMs[p] ?? 0).toFixed(0)),
-    ]);
-    rows.push(['  images/s', ...paths.map((p) => (s.imagesPerSecond[p] ?? 0).toFixed(3))]);
-    rows.push([
-      '  of which our GEMMs, ms',
+      '  ms of it in our GEMMs',
       ...paths.map((p) => (p === 'xnnpack' ? '-' : (s.gemmMs[p] ?? 0).toFixed(0))),
     ]);
   } else {
     rows.push(['step', `failed: ${result.stepError}`]);
   }
+  console.log('figures: by the wall clock (per CPU second of this process); medians');
   const widths = header.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
   for (const r of rows)
     console.log(

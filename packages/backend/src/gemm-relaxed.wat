@@ -49,7 +49,7 @@
   ;; rows are $lda bytes apart, C's $ldc. Tiles of 4 rows x 8 columns, panel by panel (the panel, kc x
   ;; 32 bytes, stays in L1 while every row block of A streams past it); the k loop keeps the 8
   ;; accumulators in registers. Edge tiles (fewer rows or columns) compute a whole tile, reading A's last
-  ;; row again for the missing rows, and write their valid part through the 128-byte scratch $tmp.
+  ;; row again for the missing rows, and write their valid part through the scratch $tmp (32 bytes a row).
   (func (export "gemm")
     (param $a i32) (param $lda i32) (param $pb0 i32) (param $kc i32) (param $c i32) (param $ldc i32)
     (param $m i32) (param $n i32) (param $accumulate i32) (param $tmp i32)

@@ -197,10 +197,12 @@ const madd = {
   simd: (a, b, c) => `(f32x4.add (f32x4.mul ${a} ${b}) ${c})`,
 };
 
-const rows = [0, 1, 2, 3];
 const halves = [0, 1];
+/** Rows of the register tile (x 8 columns): measured below in tools/ and bench:fma. */
+export const GEMM_ROWS = 4;
 
-const gemmWat = (flavour) => {
+const gemmWat = (flavour, mr = GEMM_ROWS) => {
+  const rows = Array.from({ length: mr }, (_, r) => r);
   const fma = madd[flavour];
   const acc = (r, h) => `$c${r}${h}`;
   const kStep = rows
@@ -280,12 +282,12 @@ ${halves.map((h) => `              (local.set ${acc(r, h)} ${fma('(local.get $s)
   ;; rows are $lda bytes apart, C's $ldc. Tiles of 4 rows x 8 columns, panel by panel (the panel, kc x
   ;; 32 bytes, stays in L1 while every row block of A streams past it); the k loop keeps the 8
   ;; accumulators in registers. Edge tiles (fewer rows or columns) compute a whole tile, reading A's last
-  ;; row again for the missing rows, and write their valid part through the 128-byte scratch $tmp.
+  ;; row again for the missing rows, and write their valid part through the scratch $tmp (32 bytes a row).
   (func (export "gemm")
     (param $a i32) (param $lda i32) (param $pb0 i32) (param $kc i32) (param $c i32) (param $ldc i32)
     (param $m i32) (param $n i32) (param $accumulate i32) (param $tmp i32)
     (local $j i32) (local $i i32) (local $cols i32) (local $tileRows i32) (local $ci i32) (local $r i32) (local $col i32)
-    (local $pb i32) (local $p0 i32) (local $p1 i32) (local $p2 i32) (local $p3 i32) (local $end i32) (local $at i32)
+    (local $pb i32) ${rows.map((r) => `(local $p${r} i32)`).join(' ')} (local $end i32) (local $at i32)
     (local $s v128) (local $b0 v128) (local $b1 v128)
     ${rows.flatMap((r) => halves.map((h) => `(local ${acc(r, h)} v128)`)).join(' ')}
     (local $v f32)
@@ -299,25 +301,23 @@ ${halves.map((h) => `              (local.set ${acc(r, h)} ${fma('(local.get $s)
             (br_if $rowsDone (i32.ge_u (local.get $i) (local.get $m)))
             (local.set $tileRows (i32.sub (local.get $m) (local.get $i)))
             (local.set $p0 (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $lda))))
-            (local.set $p1 (select (i32.add (local.get $p0) (local.get $lda)) (local.get $p0)
-              (i32.gt_u (local.get $tileRows) (i32.const 1))))
-            (local.set $p2 (select (i32.add (local.get $p1) (local.get $lda)) (local.get $p1)
-              (i32.gt_u (local.get $tileRows) (i32.const 2))))
-            (local.set $p3 (select (i32.add (local.get $p2) (local.get $lda)) (local.get $p2)
-              (i32.gt_u (local.get $tileRows) (i32.const 3))))
+${rows
+  .slice(1)
+  .map(
+    (r) => `            (local.set $p${r} (select (i32.add (local.get $p${r - 1}) (local.get $lda)) (local.get $p${r - 1})
+              (i32.gt_u (local.get $tileRows) (i32.const ${r}))))`,
+  )
+  .join('\n')}
             (local.set $end (i32.add (local.get $p0) (i32.shl (local.get $kc) (i32.const 2))))
             (local.set $pb (local.get $pb0))
             ${zero}
             (loop $k${kStep.replace(/\(local.set \$s/, '(local.set $b0 (v128.load align=4 (local.get $pb)))\n              (local.set $b1 (v128.load offset=16 align=4 (local.get $pb)))\n              (local.set $s')}
-              (local.set $p0 (i32.add (local.get $p0) (i32.const 4)))
-              (local.set $p1 (i32.add (local.get $p1) (i32.const 4)))
-              (local.set $p2 (i32.add (local.get $p2) (i32.const 4)))
-              (local.set $p3 (i32.add (local.get $p3) (i32.const 4)))
+${rows.map((r) => `              (local.set $p${r} (i32.add (local.get $p${r}) (i32.const 4)))`).join('\n')}
               (local.set $pb (i32.add (local.get $pb) (i32.const 32)))
               (br_if $k (i32.lt_u (local.get $p0) (local.get $end))))
             (local.set $ci (i32.add (local.get $c)
               (i32.add (i32.mul (local.get $i) (local.get $ldc)) (i32.shl (local.get $j) (i32.const 2)))))
-            (if (i32.and (i32.ge_u (local.get $tileRows) (i32.const 4)) (i32.ge_u (local.get $cols) (i32.const 8)))
+            (if (i32.and (i32.ge_u (local.get $tileRows) (i32.const ${mr})) (i32.ge_u (local.get $cols) (i32.const 8)))
               (then
 ${fullStore})
               (else
@@ -325,7 +325,7 @@ ${fullStore})
                 (local.set $r (i32.const 0))
                 (block $edgeRowsDone
                   (loop $edgeRow
-                    (br_if $edgeRowsDone (i32.or (i32.ge_u (local.get $r) (local.get $tileRows)) (i32.ge_u (local.get $r) (i32.const 4))))
+                    (br_if $edgeRowsDone (i32.or (i32.ge_u (local.get $r) (local.get $tileRows)) (i32.ge_u (local.get $r) (i32.const ${mr}))))
                     (local.set $col (i32.const 0))
                     (block $edgeColsDone
                       (loop $edgeCol
@@ -340,7 +340,7 @@ ${fullStore})
                         (br $edgeCol)))
                     (local.set $r (i32.add (local.get $r) (i32.const 1)))
                     (br $edgeRow)))))
-            (local.set $i (i32.add (local.get $i) (i32.const 4)))
+            (local.set $i (i32.add (local.get $i) (i32.const ${mr})))
             (br $rowBlock)))
         (local.set $pb0 (i32.add (local.get $pb0) (i32.shl (local.get $kc) (i32.const 5))))
         (local.set $j (i32.add (local.get $j) (i32.const 8)))
@@ -350,8 +350,8 @@ ${fullStore})
 };
 
 /** The GEMM module of one flavour ('relaxed' or 'simd'): its text and its bytes. */
-export async function compileGemm(flavour) {
-  const text = gemmWat(flavour);
+export async function compileGemm(flavour, mr = GEMM_ROWS) {
+  const text = gemmWat(flavour, mr);
   const tools = await wabt();
   const parsed = tools.parseWat(`gemm-${flavour}.wat`, text, {
     simd: true,
