@@ -1,10 +1,10 @@
-import { closeSync, openSync, readSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type { RngState } from '@bot/rng';
 import type * as tf from '@tensorflow/tfjs-core';
 import { type FileWriter, writeFileAtomic } from './atomic-write.js';
 import type { TrainConfig } from './config.js';
 import { TrainerError } from './errors.js';
+import { readBytes } from './file-bytes.js';
 import { decodeTensorFile, encodeTensorFile, type StoredTensor } from './tensor-file.js';
 
 export const CHECKPOINT_FORMAT = 'bot-train-checkpoint/1';
@@ -127,26 +127,19 @@ export async function saveCheckpoint(path: string, bytes: Uint8Array, writer?: F
  * few kilobytes, whatever the model's size. Null when the file is missing or not a bot-train checkpoint.
  */
 export function checkpointPosition(path: string): { epoch: number; batchInEpoch: number } | null {
-  let fd: number;
+  const size = readBytes(path, 0, 8);
+  if (size?.length !== 8) return null;
+  const length = Number(size.readBigUInt64LE(0));
+  const header = readBytes(path, 8, length);
+  if (header?.length !== length) return null;
   try {
-    fd = openSync(path, 'r');
-  } catch {
-    return null;
-  }
-  try {
-    const size = Buffer.alloc(8);
-    if (readSync(fd, size, 0, 8, 0) < 8) return null;
-    const header = Buffer.alloc(Number(size.readBigUInt64LE(0)));
-    if (readSync(fd, header, 0, header.length, 8) < header.length) return null;
     const metadata = (JSON.parse(header.toString('utf8')) as { __metadata__?: Record<string, string> })
       .__metadata__;
     if (metadata?.['format'] !== CHECKPOINT_FORMAT || typeof metadata['state'] !== 'string') return null;
     const { epoch, batchInEpoch } = JSON.parse(metadata['state']) as TrainingState;
     return { epoch, batchInEpoch };
   } catch {
-    return null;
-  } finally {
-    closeSync(fd);
+    return null; // not JSON: not a checkpoint, or replaced between the two reads
   }
 }
 

@@ -183,6 +183,13 @@ describe.skipIf(!hasRedis)('bot-train ablate --queue with bot-train worker', () 
     return p;
   };
 
+  /** The job of one run (efficient-s0) of the tiny study in <dir>/<name>, for a test to add by hand. */
+  const efficientJob = async (name: string) => {
+    const overrides = { ...tinyOverrides, runsDir: dir };
+    const opened = await openStudy({ study: 'refinements', seeds: [0], overrides, folder: join(dir, name) });
+    return { opened, job: runJobs(opened, name).find((j) => j.name === 'efficient-s0')! };
+  };
+
   beforeAll(async () => {
     redis = new RedisServer(await freePort(), tempDir('redis'));
     await redis.start();
@@ -280,13 +287,7 @@ describe.skipIf(!hasRedis)('bot-train ablate --queue with bot-train worker', () 
     expect(status.out).toMatch(/--status shows the state of a study on a queue; pass --queue/);
 
     // Jobs a worker must refuse: it puts each back in the queue, says why and exits 2.
-    const opened = await openStudy({
-      study: 'refinements',
-      seeds: [0],
-      overrides: { ...tinyOverrides, runsDir: dir },
-      folder: join(dir, 'refused'),
-    });
-    const job = runJobs(opened, 'refused').find((j) => j.name === 'efficient-s0')!;
+    const { opened, job } = await efficientJob('refused');
     const refusals = [
       {
         data: { ...job.data, study: 'nope' },
@@ -323,13 +324,7 @@ describe.skipIf(!hasRedis)('bot-train ablate --queue with bot-train worker', () 
   }, 120_000);
 
   it('keeps a run folder valid when a running job is delivered again (its lock expired)', async () => {
-    const opened = await openStudy({
-      study: 'refinements',
-      seeds: [0],
-      overrides: { ...tinyOverrides, runsDir: dir },
-      folder: join(dir, 'twice'),
-    });
-    const job = runJobs(opened, 'twice').find((j) => j.name === 'efficient-s0')!;
+    const { opened, job } = await efficientJob('twice');
     await queue.add(job.name, job.data, bulkEntry(job).opts);
     const first = worker('first');
     const trainer = await freezeMidRun(opened.folder, job.name);

@@ -1,4 +1,5 @@
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { statSync } from 'node:fs';
+import { readBytes } from '../file-bytes.js';
 import type { MetricsRecord } from '../run-folder.js';
 
 /** What a worker reports to a run's job (job.updateProgress) and `--status` shows. */
@@ -13,32 +14,22 @@ export interface RunProgress {
 
 /** The last whole line of metrics.jsonl, read from its end (the file grows by a line a step). */
 function lastRecord(path: string): MetricsRecord | null {
-  let fd: number;
+  let size: number;
   try {
-    fd = openSync(path, 'r');
+    size = statSync(path).size;
   } catch {
     return null;
   }
-  try {
-    const size = fstatSync(fd).size;
-    const length = Math.min(size, 8192);
-    const buffer = Buffer.alloc(length);
-    readSync(fd, buffer, 0, length, size - length);
-    const lines = buffer
-      .toString('utf8')
-      .split('\n')
-      .filter((l) => l.trim() !== '');
-    for (const line of lines.reverse()) {
-      try {
-        return JSON.parse(line) as MetricsRecord;
-      } catch {
-        // a line torn by a kill, or cut by the window
-      }
+  const tail = readBytes(path, Math.max(0, size - 8192), Math.min(size, 8192));
+  const lines = (tail?.toString('utf8') ?? '').split('\n').filter((l) => l.trim() !== '');
+  for (const line of lines.reverse()) {
+    try {
+      return JSON.parse(line) as MetricsRecord;
+    } catch {
+      // a line torn by a kill, or cut by the window
     }
-    return null;
-  } finally {
-    closeSync(fd);
   }
+  return null;
 }
 
 export function runProgress(metrics: string, epochs: number, worker: string): RunProgress {
