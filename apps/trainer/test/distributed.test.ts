@@ -335,7 +335,20 @@ describe.skipIf(!hasRedis)('bot-train ablate --queue with bot-train worker', () 
       async () => ((await queue.getJob(job.id))!.progress as { step?: number }).step === steps,
       'progress',
     );
-    const status = ablateCli('twice', '--status');
+    // Only the study, its folder and the queue: the seeds and flags come from the folder's study.json.
+    const status = Proc.cli([
+      'ablate',
+      '--study',
+      'refinements',
+      '--name',
+      'twice',
+      '--runs-dir',
+      dir,
+      '--queue',
+      redis.url,
+      '--status',
+    ]);
+    procs.push(status);
     expect(await status.exit(), status.out).toBe(0);
     const host = /worker (\S+): bot-train/.exec(first.out)![1]!;
     expect(status.out).toMatch(

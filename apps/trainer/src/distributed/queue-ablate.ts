@@ -1,3 +1,4 @@
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Queue } from 'bullmq';
@@ -68,6 +69,18 @@ async function waitForRuns(
   }
 }
 
+/**
+ * The study as it was enqueued into its folder: the seeds and flags study.json records, so that --status
+ * needs only the study (or --name), --queue and --runs-dir. Null before the folder exists.
+ */
+function enqueuedPlan(plan: StudyPlan, runsDir: string): StudyPlan | null {
+  const file = join(plan.folder, 'study.json');
+  if (!existsSync(file)) return null;
+  const saved = JSON.parse(readFileSync(file, 'utf8')) as { seeds: number[]; overrides: ConfigPatch };
+  const overrides = { ...saved.overrides, runsDir };
+  return studyPlan({ study: plan.study.name, seeds: saved.seeds, overrides, folder: plan.folder });
+}
+
 async function printStatus(
   redis: RedisOptions,
   plan: StudyPlan,
@@ -100,7 +113,8 @@ export async function queueAblate(options: QueueAblateOptions): Promise<QueueAbl
   const studyFolder = relativeStudyFolder(runsDir, plan.folder);
   await checkReachable(options.queue, redis);
   if (options.status) {
-    await printStatus(redis, plan, runJobs(plan, studyFolder), write);
+    const enqueued = enqueuedPlan(plan, runsDir) ?? plan;
+    await printStatus(redis, enqueued, runJobs(enqueued, studyFolder), write);
     return { folder: plan.folder, table: null, failed: [], interrupted: false };
   }
   const opened = await openStudy(options);
