@@ -10,9 +10,9 @@ import {
   selectBackend,
   unregisterWasmTrainingKernels,
 } from '../src/index.js';
+import { benchFma } from './fma.bench.js';
 import { resnet50d } from './resnet50d.js';
 import { makeTrainStep, randomBatch } from './train-step.js';
-import { benchFma } from './fma.bench.js';
 import { benchWebGPU } from './webgpu.bench.js';
 
 const env = process.env;

@@ -16,13 +16,14 @@ import {
 } from './channel-broadcast.js';
 import { conv2DBackpropFilterConfig } from './conv2d-backprop-filter.js';
 import { conv2DBackpropInputConfig } from './conv2d-backprop-input.js';
+import { conv2DPointwiseConfig, fusedConv2DPointwiseConfig } from './conv2d-pointwise.js';
 import { castConfig, identityConfig } from './identity.js';
 import { registerReplacing } from './kernel-registry.js';
 import { meanConfig, sumConfig } from './leading-axes-reduce.js';
 import { avgPoolGradConfig, maxPoolGradConfig } from './pool-gradients.js';
 import { tileConfig } from './tile.js';
 import { transposeConfig } from './transpose.js';
-import { configureWasmGemm, type WasmFmaSetting } from './wasm-gemm.js';
+import { configureWasmGemm, onWasmGemmChange, type WasmFmaSetting, wasmGemmChoice } from './wasm-gemm.js';
 
 /** The kernels this package registers on the wasm backend, replacing stock ones of the same name. */
 export const wasmTrainingKernels: readonly KernelConfig[] = [
@@ -45,7 +46,24 @@ export const wasmTrainingKernels: readonly KernelConfig[] = [
   transposeConfig,
 ];
 
+/**
+ * Forward 1x1 convolutions (`Conv2D`, `FusedConv2D`) on this package's GEMM microkernels: registered only
+ * once `configureWasmGemm` (BOT_WASM_FMA) has chosen those, so that by default tfjs' own kernels stay in
+ * place untouched; once registered they hand every case to the stock kernel while the path is XNNPACK.
+ */
+export const wasmGemmForwardKernels: readonly KernelConfig[] = [
+  conv2DPointwiseConfig,
+  fusedConv2DPointwiseConfig,
+];
+
 const stockKernels = new Map<string, KernelConfig>();
+let registered = false;
+
+function registerForwardKernels(): string[] {
+  if (!registered || wasmGemmChoice().path === 'xnnpack') return [];
+  return registerReplacing(wasmGemmForwardKernels, stockKernels);
+}
+onWasmGemmChange(registerForwardKernels);
 
 /**
  * Registers this package's training kernels on the 'wasm' backend (idempotent). Call it before or
@@ -56,10 +74,13 @@ const stockKernels = new Map<string, KernelConfig>();
  * `fma` (opt-in, default off: XNNPACK) sets the GEMM under the convolution gradients, process-wide, as
  * `configureWasmGemm` does: `true` the relaxed-SIMD FMA microkernels where the runtime validates them
  * (else XNNPACK), `'simd'` the same microkernels without FMA, `false` XNNPACK. Omitted: left as it is.
+ * While the microkernels are chosen, the forward 1x1 convolutions run on them too (`wasmGemmForwardKernels`).
  */
 export function registerWasmTrainingKernels(options: { fma?: WasmFmaSetting } = {}): string[] {
+  const names = registerReplacing(wasmTrainingKernels, stockKernels);
+  registered = true;
   if (options.fma !== undefined) configureWasmGemm(options.fma);
-  return registerReplacing(wasmTrainingKernels, stockKernels);
+  return [...names, ...registerForwardKernels()];
 }
 
 /**
@@ -67,7 +88,8 @@ export function registerWasmTrainingKernels(options: { fma?: WasmFmaSetting } = 
  * ones they replaced (for comparisons and benchmarks).
  */
 export function unregisterWasmTrainingKernels(): void {
-  for (const config of wasmTrainingKernels) {
+  registered = false;
+  for (const config of [...wasmTrainingKernels, ...wasmGemmForwardKernels]) {
     if (getKernel(config.kernelName, config.backendName) !== config) continue;
     unregisterKernel(config.kernelName, config.backendName);
     const stock = stockKernels.get(config.kernelName);

@@ -101,6 +101,13 @@ let current: WasmGemmChoice = {
   reason: 'convolution-gradient GEMMs on XNNPACK (BOT_WASM_FMA off)',
 };
 
+const listeners = new Set<(choice: WasmGemmChoice) => void>();
+
+/** Calls `listener` after every `configureWasmGemm` (the registration of the forward 1x1 kernels listens). */
+export function onWasmGemmChange(listener: (choice: WasmGemmChoice) => void): void {
+  listeners.add(listener);
+}
+
 /** The GEMM path in effect (see `configureWasmGemm`). */
 export function wasmGemmChoice(): WasmGemmChoice {
   return current;
@@ -143,6 +150,7 @@ export function configureWasmGemm(
           reason: `FMA asked for but unavailable (${relaxedSimd.detail}): convolution-gradient GEMMs on XNNPACK`,
         };
   }
+  for (const listener of listeners) listener(current);
   return current;
 }
 

@@ -304,7 +304,9 @@ ${halves.map((h) => `              (local.set ${acc(r, h)} ${fma('(local.get $s)
 ${rows
   .slice(1)
   .map(
-    (r) => `            (local.set $p${r} (select (i32.add (local.get $p${r - 1}) (local.get $lda)) (local.get $p${r - 1})
+    (
+      r,
+    ) => `            (local.set $p${r} (select (i32.add (local.get $p${r - 1}) (local.get $lda)) (local.get $p${r - 1})
               (i32.gt_u (local.get $tileRows) (i32.const ${r}))))`,
   )
   .join('\n')}
