@@ -270,6 +270,14 @@ describe.skipIf(!hasRedis)('bot-train ablate --queue with bot-train worker', () 
         name,
       ).toBe(1);
     }
+    // Enqueuing the study again adds nothing (the same job ids): it finds every run done at once.
+    const counts = await queue.getJobCounts();
+    const outputs = workers.map((w) => w.out);
+    const again = ablateCli('restart');
+    expect(await again.exit(), again.out).toBe(0);
+    expect(again.out).toMatch(/\(6 of 6 runs done\)/);
+    expect(await queue.getJobCounts()).toEqual(counts);
+    expect(workers.map((w) => w.out)).toEqual(outputs);
     await Promise.all(workers.map((w) => w.stop()));
   }, 300_000);
 
