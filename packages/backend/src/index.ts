@@ -11,6 +11,7 @@ export { ensureNavigatorGpu, NoWebGPUError } from './navigator-gpu.js';
 export {
   registerWasmTrainingKernels,
   unregisterWasmTrainingKernels,
+  wasmGemmForwardKernels,
   wasmTrainingKernels,
 } from './register-wasm-training-kernels.js';
 export {
