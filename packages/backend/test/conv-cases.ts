@@ -114,3 +114,30 @@ export const cases: Case[] = [
 export function describeCase(c: Case): string {
   return `x [${c.n},${c.h},${c.w},${c.cin}] k ${c.kh}x${c.kw} -> ${c.cout}, stride ${c.stride.join('x')}, ${c.pad}`;
 }
+
+/**
+ * Random x, filter and dy for a case (drawn in this order from the shared generator), and a function that
+ * computes dW and dX (and dX's shape) from them on a backend.
+ */
+export async function caseGradients(c: Case) {
+  const xShape: [number, number, number, number] = [c.n, c.h, c.w, c.cin];
+  const wShape: [number, number, number, number] = [c.kh, c.kw, c.cin, c.cout];
+  const xData = random(xShape.reduce((a, b) => a * b));
+  const wData = random(wShape.reduce((a, b) => a * b));
+  const outShape = await onBackend(
+    'cpu',
+    () => tf.conv2d(tf.tensor4d(xData, xShape), tf.tensor4d(wData, wShape), c.stride, c.pad).shape,
+  );
+  const dyData = random(outShape.reduce((a, b) => a * b));
+  return (backend: string) =>
+    onBackend(backend, () =>
+      tf.tidy(() => {
+        const x = tf.tensor4d(xData, xShape);
+        const w = tf.tensor4d(wData, wShape);
+        const dy = tf.tensor4d(dyData, outShape as [number, number, number, number]);
+        const dW = backpropFilter(x, dy, wShape, c.stride, c.pad);
+        const dX = backpropInput(xShape, dy, w, c.stride, c.pad);
+        return { dW: dW.dataSync() as Float32Array, dX: dX.dataSync() as Float32Array, dXShape: dX.shape };
+      }),
+    );
+}

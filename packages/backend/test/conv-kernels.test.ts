@@ -5,10 +5,10 @@ import { registerWasmTrainingKernels } from '../src/index.js';
 import {
   backpropFilter,
   backpropInput,
+  caseGradients,
   cases,
   describeCase,
   maxRelativeError,
-  onBackend,
   random,
 } from './conv-cases.js';
 
@@ -22,31 +22,8 @@ describe('wasm training kernels match the cpu backend', () => {
   // over vitest's 5 s default): an explicit timeout with headroom, so a busy machine does not fail a case.
   for (const c of cases) {
     it(`Conv2DBackpropFilter and Conv2DBackpropInput: ${describeCase(c)}`, async () => {
-      const xShape: [number, number, number, number] = [c.n, c.h, c.w, c.cin];
-      const wShape: [number, number, number, number] = [c.kh, c.kw, c.cin, c.cout];
-      const xData = random(xShape.reduce((a, b) => a * b));
-      const wData = random(wShape.reduce((a, b) => a * b));
-      const outShape = await onBackend(
-        'cpu',
-        () => tf.conv2d(tf.tensor4d(xData, xShape), tf.tensor4d(wData, wShape), c.stride, c.pad).shape,
-      );
-      const dyData = random(outShape.reduce((a, b) => a * b));
-
-      const grads = (backend: string) =>
-        onBackend(backend, () =>
-          tf.tidy(() => {
-            const x = tf.tensor4d(xData, xShape);
-            const w = tf.tensor4d(wData, wShape);
-            const dy = tf.tensor4d(dyData, outShape as [number, number, number, number]);
-            const dW = backpropFilter(x, dy, wShape, c.stride, c.pad);
-            const dX = backpropInput(xShape, dy, w, c.stride, c.pad);
-            return {
-              dW: dW.dataSync() as Float32Array,
-              dX: dX.dataSync() as Float32Array,
-              dXShape: dX.shape,
-            };
-          }),
-        );
+      const xShape = [c.n, c.h, c.w, c.cin];
+      const grads = await caseGradients(c);
       const expected = await grads('cpu');
       const actual = await grads('wasm');
       expect(actual.dXShape).toEqual(xShape);

@@ -16,12 +16,10 @@ import type { WasmBackendLike } from '../src/wasm-kernel-scope.js';
 import { compileGemm } from '../tools/build-simd-kernels.mjs';
 import {
   backpropFilter,
-  backpropInput,
-  type Case,
+  caseGradients,
   cases,
   describeCase,
   maxRelativeError,
-  onBackend,
   random,
 } from './conv-cases.js';
 
@@ -186,30 +184,6 @@ describe('GEMM microkernels on the wasm heap', () => {
   });
 });
 
-async function convGrads(c: Case) {
-  const xShape: [number, number, number, number] = [c.n, c.h, c.w, c.cin];
-  const wShape: [number, number, number, number] = [c.kh, c.kw, c.cin, c.cout];
-  const xData = random(xShape.reduce((a, b) => a * b));
-  const wData = random(wShape.reduce((a, b) => a * b));
-  const outShape = await onBackend(
-    'cpu',
-    () => tf.conv2d(tf.tensor4d(xData, xShape), tf.tensor4d(wData, wShape), c.stride, c.pad).shape,
-  );
-  const dyData = random(outShape.reduce((a, b) => a * b));
-  return (name: string) =>
-    onBackend(name, () =>
-      tf.tidy(() => {
-        const x = tf.tensor4d(xData, xShape);
-        const w = tf.tensor4d(wData, wShape);
-        const dy = tf.tensor4d(dyData, outShape as [number, number, number, number]);
-        return {
-          dW: backpropFilter(x, dy, wShape, c.stride, c.pad).dataSync() as Float32Array,
-          dX: backpropInput(xShape, dy, w, c.stride, c.pad).dataSync() as Float32Array,
-        };
-      }),
-    );
-}
-
 describe('convolution gradients on the FMA and non-FMA microkernels match the cpu backend', () => {
   beforeAll(async () => {
     registerWasmTrainingKernels();
@@ -218,7 +192,7 @@ describe('convolution gradients on the FMA and non-FMA microkernels match the cp
 
   for (const c of cases) {
     it(`${describeCase(c)}: FMA, non-FMA and XNNPACK within 1e-5; off is XNNPACK to the bit`, async () => {
-      const grads = await convGrads(c);
+      const grads = await caseGradients(c);
       const expected = await grads('cpu');
       const xnnpack = await grads('wasm');
       configureWasmGemm(true);
