@@ -85,14 +85,16 @@ export function detectRelaxedSimd(
       }
     }
   }
-  return {
-    available: false,
-    how: 'unavailable',
-    detail:
-      proc?.versions?.node !== undefined
-        ? `Node ${proc.versions.node} does not validate relaxed SIMD, even with ${RELAXED_SIMD_FLAG}`
-        : 'this runtime does not validate relaxed SIMD',
-  };
+  let detail = 'this runtime does not validate relaxed SIMD';
+  if (proc?.versions?.node !== undefined) {
+    detail =
+      options.enableFlag === false
+        ? `Node ${proc.versions.node} does not validate relaxed SIMD without ${RELAXED_SIMD_FLAG}`
+        : proc.getBuiltinModule === undefined
+          ? `Node ${proc.versions.node} does not validate relaxed SIMD and has no process.getBuiltinModule to set ${RELAXED_SIMD_FLAG} at run time: start node with it`
+          : `Node ${proc.versions.node} does not validate relaxed SIMD, even with ${RELAXED_SIMD_FLAG}`;
+  }
+  return { available: false, how: 'unavailable', detail };
 }
 
 let current: WasmGemmChoice = {
