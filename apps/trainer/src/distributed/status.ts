@@ -38,10 +38,17 @@ async function withoutJob(queue: Queue, entry: StudyJob, teacher: StudyJob | und
   return { run: entry.name, state: 'waiting', detail: `for its teacher ${teacher.name}` };
 }
 
-async function ofJob(job: Job, name: string): Promise<RunStatus> {
-  const state = await job.getState();
+/** What one job says of its run, given the state read before the job itself. */
+export function runStatusOf(
+  job: Pick<Job, 'returnvalue' | 'progress' | 'processedBy' | 'failedReason' | 'attemptsMade'>,
+  state: string,
+  name: string,
+): RunStatus {
   if (state === 'completed') {
-    const result = job.returnvalue as RunJobResult;
+    const result = job.returnvalue as RunJobResult | null;
+    // Completing: the job moves to completed and gets its return value in one step, so this is only a
+    // snapshot taken a moment before; the next look sees it finished.
+    if (!result) return { run: name, state: 'running', detail: 'finishing' };
     return {
       run: name,
       state: 'finished',
@@ -80,9 +87,12 @@ export async function studyStatus(
   const out: RunStatus[] = [];
   for (const run of plan.runs) {
     const entry = byName.get(run.name)!;
-    const job = await queue.getJob(entry.id);
+    // The state first, then the job: a job read before its state could complete in between and show
+    // 'completed' without its return value.
+    const state = await queue.getJobState(entry.id);
+    const job = state === 'unknown' ? undefined : await queue.getJob(entry.id);
     const teacher = run.teacherRun === null ? undefined : byName.get(run.teacherRun);
-    out.push(job ? await ofJob(job, run.name) : await withoutJob(queue, entry, teacher));
+    out.push(job ? runStatusOf(job, state, run.name) : await withoutJob(queue, entry, teacher));
   }
   return out;
 }
