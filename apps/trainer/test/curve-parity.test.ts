@@ -137,6 +137,7 @@ describe('curve parity with PyTorch', () => {
         .map((d, s) => ({ step: s, ours: ours[s], torch: fixture.lossFloat64[s], diff: d }))
         .filter((d) => d.diff > fixture.tolerance[d.step]!);
       expect(over, `steps over tolerance on ${backend}: ${JSON.stringify(over)}`).toEqual([]);
-    }, 120_000);
+      // The cpu backend took up to 120 s for the 20 steps with both cores busy: ample headroom over that.
+    }, 600_000);
   }
 });
