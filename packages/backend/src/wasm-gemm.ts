@@ -1,5 +1,6 @@
 import type { TensorInfo } from '@tensorflow/tfjs-core';
 import { gemmRelaxedWasm, gemmSimdWasm } from './gemm-kernels-wasm.js';
+import { heapAddress } from './simd-kernels.js';
 import type { KernelScope, WasmBackendLike } from './wasm-kernel-scope.js';
 
 /**
@@ -242,11 +243,10 @@ export function gemmOnHeap(
   const panels = Math.ceil(n / 8) * 8 * kc;
   const packed = scope.adopt(backend.makeOutput([panels + 32], 'float32'));
   // Addresses after every allocation (byte offsets stay valid when the heap grows; views would not).
-  const addr = (t: TensorInfo) => backend.typedArrayFromHeap(t).byteOffset;
-  const aAt = addr(a);
-  const bAt = addr(b);
-  const cAt = addr(out);
-  const packedAt = addr(packed);
+  const aAt = heapAddress(backend, a);
+  const bAt = heapAddress(backend, b);
+  const cAt = heapAddress(backend, out);
+  const packedAt = heapAddress(backend, packed);
   const tmpAt = packedAt + panels * 4;
   for (let p = 0; p < k; p += KC) {
     const depth = Math.min(KC, k - p);
