@@ -46,8 +46,24 @@ interface WebAssemblyApi {
   Memory: abstract new (...args: never[]) => object;
   Module: new (bytes: Uint8Array) => object;
   Instance: new (module: object, imports: object) => { exports: object };
+  validate(bytes: Uint8Array): boolean;
 }
-const wasmApi = (globalThis as { WebAssembly?: WebAssemblyApi }).WebAssembly;
+export const wasmApi = (globalThis as { WebAssembly?: WebAssemblyApi }).WebAssembly;
+
+/** The bytes of a base64-encoded module. */
+export const decodeBase64 = (base64: string) => Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+
+/** The wasm backend's memory, where this build exposes it (module.asm.memory); else undefined. */
+export function backendMemory(backend: WasmBackendLike): object | undefined {
+  const memory = (backend as { wasm?: { asm?: { memory?: unknown } } }).wasm?.asm?.memory;
+  return wasmApi !== undefined && memory instanceof wasmApi.Memory ? memory : undefined;
+}
+
+/** Instantiates a base64-encoded module that imports `env.memory` on `memory`; returns its exports. */
+export function instantiateOnMemory(base64: string, memory: object): object {
+  if (wasmApi === undefined) throw new Error('no WebAssembly');
+  return new wasmApi.Instance(new wasmApi.Module(decodeBase64(base64)), { env: { memory } }).exports;
+}
 
 const instances = new WeakMap<object, SimdKernels | null>();
 
@@ -57,14 +73,12 @@ const instances = new WeakMap<object, SimdKernels | null>();
  * which case callers keep their portable path.
  */
 export function simdKernels(backend: WasmBackendLike): SimdKernels | null {
-  const memory = (backend as { wasm?: { asm?: { memory?: unknown } } }).wasm?.asm?.memory;
-  if (wasmApi === undefined || !(memory instanceof wasmApi.Memory)) return null;
+  const memory = backendMemory(backend);
+  if (memory === undefined) return null;
   let kernels = instances.get(memory);
   if (kernels === undefined) {
     try {
-      const bytes = Uint8Array.from(atob(simdKernelsWasm), (c) => c.charCodeAt(0));
-      const instance = new wasmApi.Instance(new wasmApi.Module(bytes), { env: { memory } });
-      kernels = instance.exports as unknown as SimdKernels;
+      kernels = instantiateOnMemory(simdKernelsWasm, memory) as SimdKernels;
     } catch {
       kernels = null;
     }

@@ -1,6 +1,6 @@
 import type { TensorInfo } from '@tensorflow/tfjs-core';
 import { gemmRelaxedWasm, gemmSimdWasm } from './gemm-kernels-wasm.js';
-import { heapAddress } from './simd-kernels.js';
+import { backendMemory, decodeBase64, heapAddress, instantiateOnMemory, wasmApi } from './simd-kernels.js';
 import type { KernelScope, WasmBackendLike } from './wasm-kernel-scope.js';
 
 /**
@@ -42,16 +42,6 @@ export interface WasmGemmChoice {
 
 export const RELAXED_SIMD_FLAG = '--experimental-wasm-relaxed-simd';
 
-interface WebAssemblyApi {
-  Memory: abstract new (...args: never[]) => object;
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { exports: object };
-  validate(bytes: Uint8Array): boolean;
-}
-const wasmApi = (globalThis as { WebAssembly?: WebAssemblyApi }).WebAssembly;
-
-const decode = (base64: string) => Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
-
 /**
  * Validates the relaxed-SIMD GEMM module; where that fails in Node and `enableFlag` is set, sets V8's
  * `--experimental-wasm-relaxed-simd` (measured on Node 20.20: effective after other modules have been
@@ -62,7 +52,7 @@ export function detectRelaxedSimd(
   options: { enableFlag?: boolean; validate?: (bytes: Uint8Array) => boolean } = {},
 ): RelaxedSimdSupport {
   const validate = options.validate ?? ((bytes: Uint8Array) => wasmApi?.validate(bytes) === true);
-  const bytes = decode(gemmRelaxedWasm);
+  const bytes = decodeBase64(gemmRelaxedWasm);
   if (validate(bytes)) {
     return { available: true, how: 'native', detail: 'the runtime validates relaxed SIMD' };
   }
@@ -190,8 +180,8 @@ const instances = new WeakMap<object, Partial<Record<'relaxed' | 'simd', GemmExp
 
 /** The microkernels of one flavour bound to this backend's memory; throws where they cannot run. */
 export function gemmKernels(backend: WasmBackendLike, flavour: 'relaxed' | 'simd'): GemmExports {
-  const memory = (backend as { wasm?: { asm?: { memory?: unknown } } }).wasm?.asm?.memory;
-  if (wasmApi === undefined || !(memory instanceof wasmApi.Memory)) {
+  const memory = backendMemory(backend);
+  if (memory === undefined) {
     throw new Error(
       'the GEMM microkernels need the wasm backend memory (module.asm.memory), which this build does not expose',
     );
@@ -203,8 +193,10 @@ export function gemmKernels(backend: WasmBackendLike, flavour: 'relaxed' | 'simd
   }
   let kernels = bound[flavour];
   if (kernels === undefined) {
-    const bytes = decode(flavour === 'relaxed' ? gemmRelaxedWasm : gemmSimdWasm);
-    kernels = new wasmApi.Instance(new wasmApi.Module(bytes), { env: { memory } }).exports as GemmExports;
+    kernels = instantiateOnMemory(
+      flavour === 'relaxed' ? gemmRelaxedWasm : gemmSimdWasm,
+      memory,
+    ) as GemmExports;
     bound[flavour] = kernels;
   }
   return kernels;
