@@ -31,10 +31,11 @@ export class StoredImageFolder implements Dataset {
   async load(index: number, rng: Rng): Promise<Sample> {
     checkIndex(index, this.length);
     const { path, label } = this.folder.samples[index] as { path: string; label: number };
-    const encoded = await openEncoded(path);
     // The transforms draw nothing from rng: the sample's stream is drawn on the main thread, by its plan.
+    if (!this.recordSourceSize) return { image: await this.pipeline.apply(path, rng), label };
+    // Opened here for its size; the pipeline then takes the bytes, not the path, so the file is read once.
+    const encoded = await openEncoded(path);
     const image = await this.pipeline.apply(encoded.buffer, rng);
-    if (!this.recordSourceSize) return { image, label };
     return { image, label, sourceSize: { width: encoded.width, height: encoded.height } };
   }
 }
