@@ -354,22 +354,24 @@ ${fullStore})
 /** The GEMM module of one flavour ('relaxed' or 'simd'): its text and its bytes. */
 export async function compileGemm(flavour, mr = GEMM_ROWS) {
   const text = gemmWat(flavour, mr);
-  const tools = await wabt();
-  const parsed = tools.parseWat(`gemm-${flavour}.wat`, text, {
+  const bytes = await assemble(`gemm-${flavour}.wat`, text, {
     simd: true,
     relaxed_simd: flavour === 'relaxed',
   });
-  const { buffer } = parsed.toBinary({});
-  parsed.destroy();
-  return { wat: text, bytes: Buffer.from(buffer) };
+  return { wat: text, bytes };
 }
 
-export async function compile() {
+/** The bytes of a module's text, assembled by wabt with the given features. */
+async function assemble(name, text, features) {
   const tools = await wabt();
-  const parsed = tools.parseWat('simd-kernels.wat', wat, { simd: true });
+  const parsed = tools.parseWat(name, text, features);
   const { buffer } = parsed.toBinary({});
   parsed.destroy();
   return Buffer.from(buffer);
+}
+
+export function compile() {
+  return assemble('simd-kernels.wat', wat, { simd: true });
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
