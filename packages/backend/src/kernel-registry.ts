@@ -1,8 +1,48 @@
-import { getKernel, type KernelConfig, registerKernel, unregisterKernel } from '@tensorflow/tfjs-core';
+import {
+  getKernel,
+  type KernelConfig,
+  type KernelFunc,
+  registerKernel,
+  type TensorInfo,
+  unregisterKernel,
+} from '@tensorflow/tfjs-core';
 
 /** A kernel that wraps the stock one it replaces (and falls back to it): handed that kernel on registration. */
 export interface WrappingKernelConfig extends KernelConfig {
   bindStock?(stock: KernelConfig): void;
+}
+
+/** The stock kernel a wrapping kernel replaced (throws when none was bound). */
+export type StockKernel = () => KernelConfig;
+
+/** A wrapping kernel's function: the kernel's arguments, and the stock kernel to hand a case to. */
+export type WrappingKernelFunc = (
+  args: Parameters<KernelFunc>[0],
+  stock: StockKernel,
+) => TensorInfo | TensorInfo[];
+
+/**
+ * A kernel for `kernelName` on `backendName` that hands some cases to the stock kernel it replaces, which
+ * `registerReplacing` binds when it registers this one.
+ */
+export function wrappingStock(
+  kernelName: string,
+  backendName: string,
+  kernelFunc: WrappingKernelFunc,
+): WrappingKernelConfig {
+  let bound: KernelConfig | undefined;
+  const stock: StockKernel = () => {
+    if (bound === undefined) throw new Error(`${kernelName}: the stock ${backendName} kernel was not bound`);
+    return bound;
+  };
+  return {
+    kernelName,
+    backendName,
+    kernelFunc: (args) => kernelFunc(args, stock),
+    bindStock(config) {
+      bound = config;
+    },
+  };
 }
 
 /**

@@ -1,12 +1,5 @@
-import {
-  type KernelConfig,
-  type KernelFunc,
-  Mean,
-  Sum,
-  type SumAttrs,
-  type TensorInfo,
-  util,
-} from '@tensorflow/tfjs-core';
+import { Mean, Sum, type SumAttrs, type TensorInfo, util } from '@tensorflow/tfjs-core';
+import { type WrappingKernelFunc, wrappingStock } from './kernel-registry.js';
 
 const WORKGROUP = 64;
 /** Enough threads to fill a GPU: each sums a run of rows of one column. */
@@ -78,19 +71,14 @@ export function columnSum(backend: Runner, x: TensorInfo, rows: number, cols: nu
   }
 }
 
-function leadingAxesReduce(mean: boolean, stock: () => KernelConfig | undefined): KernelFunc {
-  return (args) => {
+function leadingAxesReduce(mean: boolean): WrappingKernelFunc {
+  return (args, stock) => {
     const x = args.inputs.x as TensorInfo;
     const attrs = args.attrs as unknown as SumAttrs;
     const rank = x.shape.length;
     const axes = util.parseAxisParam(attrs.axis, x.shape).sort((a, b) => a - b);
     const leading = axes.length > 0 && axes.length < rank && axes.every((a, i) => a === i);
-    const fallback = stock();
-    if (x.dtype !== 'float32' || !leading) {
-      if (fallback === undefined)
-        throw new Error(`${mean ? 'Mean' : 'Sum'}: the stock webgpu kernel was not bound`);
-      return fallback.kernelFunc(args);
-    }
+    if (x.dtype !== 'float32' || !leading) return stock().kernelFunc(args);
     const rows = util.sizeFromShape(x.shape.slice(0, axes.length));
     const kept = x.shape.slice(axes.length);
     const out = columnSum(
@@ -104,28 +92,11 @@ function leadingAxesReduce(mean: boolean, stock: () => KernelConfig | undefined)
   };
 }
 
-let stockSum: KernelConfig | undefined;
-let stockMean: KernelConfig | undefined;
-
 /**
  * Sum and Mean over the leading axes of a float32 tensor (a batch norm's per-channel reductions over N, H
  * and W) as column sums. tfjs' webgpu kernels transpose the input to bring those axes innermost, then give
  * every output element a workgroup of its own.
  */
-export const sumWebGPUConfig: KernelConfig & { bindStock(config: KernelConfig): void } = {
-  kernelName: Sum,
-  backendName: 'webgpu',
-  kernelFunc: leadingAxesReduce(false, () => stockSum),
-  bindStock(config) {
-    stockSum = config;
-  },
-};
+export const sumWebGPUConfig = wrappingStock(Sum, 'webgpu', leadingAxesReduce(false));
 
-export const meanWebGPUConfig: KernelConfig & { bindStock(config: KernelConfig): void } = {
-  kernelName: Mean,
-  backendName: 'webgpu',
-  kernelFunc: leadingAxesReduce(true, () => stockMean),
-  bindStock(config) {
-    stockMean = config;
-  },
-};
+export const meanWebGPUConfig = wrappingStock(Mean, 'webgpu', leadingAxesReduce(true));

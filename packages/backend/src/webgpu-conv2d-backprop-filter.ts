@@ -3,10 +3,9 @@ import {
   Conv2DBackpropFilter,
   type Conv2DBackpropFilterAttrs,
   env,
-  type KernelConfig,
-  type KernelFunc,
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
+import { type WrappingKernelFunc, wrappingStock } from './kernel-registry.js';
 import { columnSum } from './webgpu-column-sum.js';
 import { Conv2DBackpropFilterProgram } from './webgpu-conv2d-backprop-filter-program.js';
 
@@ -22,15 +21,12 @@ interface WebGPURunner {
 export const WEBGPU_CONV2D_DW_TILED = 'BOT_WEBGPU_CONV2D_DW_TILED';
 env().registerFlag(WEBGPU_CONV2D_DW_TILED, () => true);
 
-let stock: KernelConfig | undefined;
-
-const conv2DBackpropFilter: KernelFunc = (args) => {
+const conv2DBackpropFilter: WrappingKernelFunc = (args, stock) => {
   const { inputs, backend } = args;
   const attrs = args.attrs as unknown as Conv2DBackpropFilterAttrs;
   const { x, dy } = inputs as { x: TensorInfo; dy: TensorInfo };
   if (attrs.dataFormat === 'NCHW' || !env().getBool(WEBGPU_CONV2D_DW_TILED)) {
-    if (stock === undefined) throw new Error('Conv2DBackpropFilter: the stock webgpu kernel was not bound');
-    return stock.kernelFunc(args);
+    return stock().kernelFunc(args);
   }
   const info = backend_util.computeConv2DInfo(
     x.shape as [number, number, number, number],
@@ -51,11 +47,8 @@ const conv2DBackpropFilter: KernelFunc = (args) => {
   return { ...sum, shape: attrs.filterShape };
 };
 
-export const conv2DBackpropFilterWebGPUConfig: KernelConfig & { bindStock(config: KernelConfig): void } = {
-  kernelName: Conv2DBackpropFilter,
-  backendName: 'webgpu',
-  kernelFunc: conv2DBackpropFilter,
-  bindStock(config: KernelConfig) {
-    stock = config;
-  },
-};
+export const conv2DBackpropFilterWebGPUConfig = wrappingStock(
+  Conv2DBackpropFilter,
+  'webgpu',
+  conv2DBackpropFilter,
+);
