@@ -12,7 +12,7 @@ import {
 } from '../src/index.js';
 import type { WasmBackendLike } from '../src/wasm-kernel-scope.js';
 import { resnet50d } from './resnet50d.js';
-import { makeTrainStep, randomBatch } from './train-step.js';
+import { makeTrainStep, median, randomBatch } from './train-step.js';
 
 // The FMA (relaxed SIMD) GEMM against this package's non-FMA twin and XNNPACK, in one process, the paths
 // interleaved round by round (so a change in the machine's load hits all three alike): the 1024^3 matmul
@@ -23,11 +23,6 @@ import { makeTrainStep, randomBatch } from './train-step.js';
 const env = process.env;
 const PATHS: WasmGemmPath[] = ['xnnpack', 'relaxed', 'simd'];
 const SETTINGS: Record<WasmGemmPath, boolean | 'simd'> = { xnnpack: false, relaxed: true, simd: 'simd' };
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] as number;
-}
 
 type Times = Record<WasmGemmPath, number[]>;
 

@@ -43,3 +43,9 @@ export function makeAsyncTrainStep(
     return loss;
   };
 }
+
+/** The median of `values` (the upper one of the middle two for an even count). */
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] as number;
+}

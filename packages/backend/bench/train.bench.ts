@@ -12,7 +12,7 @@ import {
 } from '../src/index.js';
 import { benchFma } from './fma.bench.js';
 import { resnet50d } from './resnet50d.js';
-import { makeTrainStep, randomBatch } from './train-step.js';
+import { makeTrainStep, median, randomBatch } from './train-step.js';
 import { benchWebGPU } from './webgpu.bench.js';
 
 const env = process.env;
@@ -26,11 +26,6 @@ const steps = Number(env.BENCH_STEPS ?? 3);
 const numClasses = 1000;
 const here = dirname(fileURLToPath(import.meta.url));
 const packageDir = join(here, '..', '..', '..');
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] as number;
-}
 
 function timeMs(body: () => tf.Tensor | tf.Tensor[], reps: number): number {
   tf.dispose(body());

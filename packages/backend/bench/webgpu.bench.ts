@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import { type BackendChoice, selectBackend, WEBGPU_CONV2D_DW_TILED } from '../src/index.js';
 import { useSwiftShader } from '../src/swiftshader.js';
 import { resnet50d } from './resnet50d.js';
-import { makeAsyncTrainStep, randomBatch } from './train-step.js';
+import { makeAsyncTrainStep, median, randomBatch } from './train-step.js';
 
 /** The wasm figure of bench:train on 2 cores (packages/backend/README.md), when no bench-results/train.json exists. */
 const README_WASM_IMAGES_PER_SECOND = 1.317;
@@ -33,11 +33,6 @@ function flops(perSecond: number): string {
   return perSecond >= 1e12
     ? `${(perSecond / 1e12).toFixed(2)} TFLOP/s`
     : `${(perSecond / 1e9).toFixed(2)} GFLOP/s`;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] as number;
 }
 
 function gpuBytes(): number {
