@@ -30,9 +30,7 @@ async function withoutJob(queue: Queue, entry: StudyJob, teacher: StudyJob | und
       state: 'waiting',
       detail: 'not in the queue: run the ablate command to add it',
     };
-  const states = await Promise.all(
-    [queue.getJob(gateJobId(teacher.id)), queue.getJob(teacher.id)].map(async (j) => (await j)?.getState()),
-  );
+  const states = await Promise.all([gateJobId(teacher.id), teacher.id].map((id) => queue.getJobState(id)));
   if (states.includes('failed'))
     return { run: entry.name, state: 'failed', detail: `its teacher ${teacher.name} failed` };
   return { run: entry.name, state: 'waiting', detail: `for its teacher ${teacher.name}` };
