@@ -182,8 +182,7 @@ async function tryBackend(
       };
     }
   }
-  if (name === 'wasm')
-    registerWasmTrainingKernels({ ...(options.fma === undefined ? {} : { fma: options.fma }) });
+  if (name === 'wasm') registerWasmTrainingKernels(options.fma === undefined ? {} : { fma: options.fma });
   try {
     const ok = await setBackend(TFJS_NAMES[name]);
     if (!ok) return { ...attempt, why: `tf.setBackend('${TFJS_NAMES[name]}') failed to initialise` };
