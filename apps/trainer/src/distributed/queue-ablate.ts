@@ -49,18 +49,19 @@ async function waitForRuns(
 ): Promise<RunStatus[] | null> {
   const queue = new Queue(QUEUE_NAME, { connection: bullConnection(redis) });
   queue.on('error', () => undefined); // a Redis restart: the commands wait for it to come back
-  const reported = new Set<string>();
+  // A run that finished or failed is reported once and not looked up again: each look reads only the rest.
+  const settled = new Map<string, RunStatus>();
   try {
     for (;;) {
-      const statuses = await studyStatus(queue, plan, jobs);
-      for (const s of statuses.filter((s) => s.state === 'finished' || s.state === 'failed')) {
-        if (reported.has(s.run)) continue;
-        reported.add(s.run);
+      const pending = { ...plan, runs: plan.runs.filter((r) => !settled.has(r.name)) };
+      for (const s of await studyStatus(queue, pending, jobs)) {
+        if (s.state !== 'finished' && s.state !== 'failed') continue;
+        settled.set(s.run, s);
         write(
-          `[${reported.size}/${statuses.length}] ${s.state === 'finished' ? 'done  ' : 'failed'} ${s.run}: ${s.detail}`,
+          `[${settled.size}/${plan.runs.length}] ${s.state === 'finished' ? 'done  ' : 'failed'} ${s.run}: ${s.detail}`,
         );
       }
-      if (reported.size === statuses.length) return statuses;
+      if (settled.size === plan.runs.length) return plan.runs.map((r) => settled.get(r.name)!);
       await sleep(options.pollMs ?? 2000, undefined, { signal: options.signal }).catch(() => undefined);
       if (options.signal?.aborted) return null;
     }
