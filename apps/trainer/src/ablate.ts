@@ -9,7 +9,7 @@ import { profile, resnetConfigOf } from './integrations/model.js';
 import { findPreset } from './presets.js';
 import { resolveConfig } from './resolve.js';
 import { type EpochRecord, RunFolder } from './run-folder.js';
-import { recordExit, runArguments, startRun } from './run-process.js';
+import { recordExit, runArguments, startRun, writeRunConfig } from './run-process.js';
 import { findStudy, runNameOf, STUDIES, type Study, type StudyArm, scalePreset } from './studies.js';
 import {
   overridesText,
@@ -287,10 +287,7 @@ class StudyScheduler {
 
 /** --plan-only: every run's resolved config and plan.json (teacher first, the order ablate trains in). */
 async function writePlan(runs: readonly PlannedRun[], folder: string, write: (line: string) => void) {
-  for (const run of runs) {
-    const configFile = join(folder, 'configs', `${run.name}.json`);
-    await writeFileAtomic(configFile, `${JSON.stringify(run.config, null, 2)}\n`);
-  }
+  for (const run of runs) await writeRunConfig(run, folder);
   const plan = runs.map((r) => ({
     name: r.name,
     row: r.arm.label,

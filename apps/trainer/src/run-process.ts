@@ -71,9 +71,17 @@ export async function runArguments(
   const runDir = new RunFolder(join(folder, run.name));
   if (existsSync(runDir.checkpoint)) return ['--resume', runDir.root];
   if (existsSync(runDir.root)) rmSync(runDir.root, { recursive: true, force: true });
+  return ['--config', await writeRunConfig(run, folder)];
+}
+
+/** Writes a study run's resolved config to configs/<run>.json in the study folder; returns its path. */
+export async function writeRunConfig(
+  run: { readonly name: string; readonly config: TrainConfig },
+  folder: string,
+): Promise<string> {
   const configFile = join(folder, 'configs', `${run.name}.json`);
   await writeFileAtomic(configFile, `${JSON.stringify(run.config, null, 2)}\n`);
-  return ['--config', configFile];
+  return configFile;
 }
 
 /** The study's timing log (timing.jsonl): one line per process a run took. */
