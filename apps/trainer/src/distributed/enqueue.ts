@@ -17,17 +17,17 @@ async function retryFailed(queue: Queue, jobs: readonly StudyJob[], teacher: Stu
   const retried: string[] = [];
   for (const entry of jobs) {
     if (entry === teacher) continue;
+    if ((await queue.getJobState(entry.id)) !== 'failed') continue;
     const job = await queue.getJob(entry.id);
-    if (job && (await job.getState()) === 'failed') {
+    if (job) {
       await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
       retried.push(entry.name);
     }
   }
   if (teacher) {
-    const gate = await queue.getJob(gateJobId(teacher.id));
-    const teacherJob = await queue.getJob(teacher.id);
-    const failed = [await gate?.getState(), await teacherJob?.getState()].includes('failed');
-    if (failed && gate) {
+    const states = await Promise.all([gateJobId(teacher.id), teacher.id].map((id) => queue.getJobState(id)));
+    const gate = states.includes('failed') ? await queue.getJob(gateJobId(teacher.id)) : undefined;
+    if (gate) {
       await gate.remove({ removeChildren: true });
       retried.push(teacher.name);
     }
