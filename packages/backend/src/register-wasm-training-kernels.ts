@@ -47,9 +47,10 @@ export const wasmTrainingKernels: readonly KernelConfig[] = [
 ];
 
 /**
- * Forward 1x1 convolutions (`Conv2D`, `FusedConv2D`) on this package's GEMM microkernels: registered only
- * once `configureWasmGemm` (BOT_WASM_FMA) has chosen those, so that by default tfjs' own kernels stay in
- * place untouched; once registered they hand every case to the stock kernel while the path is XNNPACK.
+ * Forward convolutions (`Conv2D`, `FusedConv2D`) on this package's GEMM microkernels: registered once the
+ * GEMM path is the microkernels' (the default; see `configureWasmGemm`), so that with BOT_WASM_FMA=0 tfjs'
+ * own kernels stay in place untouched; once registered they hand every case to the stock kernel while the
+ * path is XNNPACK.
  */
 export const wasmGemmForwardKernels: readonly KernelConfig[] = [
   conv2DPointwiseConfig,
@@ -71,16 +72,19 @@ onWasmGemmChange(registerForwardKernels);
  * (`import '@tensorflow/tfjs-backend-wasm'`) by the caller or by `selectBackend()`.
  * Returns the names of the kernels registered.
  *
- * `fma` (opt-in, default off: XNNPACK) sets the GEMM under the convolution gradients, process-wide, as
- * `configureWasmGemm` does: `true` the relaxed-SIMD FMA microkernels where the runtime validates them
- * (else XNNPACK), `'simd'` the same microkernels without FMA, `false` XNNPACK. Omitted: left as it is.
- * While the microkernels are chosen, the forward 1x1 convolutions run on them too (`wasmGemmForwardKernels`).
+ * `fma` sets the GEMM under the convolutions, process-wide, as `configureWasmGemm` does: `'auto'` or
+ * `true` the relaxed-SIMD FMA microkernels where the runtime validates them, else the same microkernels
+ * without FMA; `'simd'` the microkernels without FMA; `false` XNNPACK. Omitted: left as it is (the
+ * default, `'auto'`, unless configured before). While the microkernels are chosen, forward convolutions
+ * run on them too (`wasmGemmForwardKernels`).
  */
 export function registerWasmTrainingKernels(options: { fma?: WasmFmaSetting } = {}): string[] {
   const names = registerReplacing(wasmTrainingKernels, stockKernels);
   registered = true;
-  if (options.fma !== undefined) configureWasmGemm(options.fma);
-  return [...names, ...registerForwardKernels()];
+  const choice = options.fma === undefined ? wasmGemmChoice() : configureWasmGemm(options.fma);
+  registerForwardKernels();
+  const forward = choice.path === 'xnnpack' ? [] : wasmGemmForwardKernels.map((k) => k.kernelName);
+  return [...names, ...forward.filter((name) => !names.includes(name))];
 }
 
 /**

@@ -50,10 +50,10 @@ export interface SelectBackendOptions {
   /** Limits for the webgpu backend's memory guard. */
   webgpuMemory?: WebGPUMemoryGuardOptions;
   /**
-   * Opt-in, default off: the GEMMs of the wasm convolution gradients on this package's relaxed-SIMD FMA
-   * microkernels (`true`; XNNPACK where the runtime lacks relaxed SIMD; on Node 20 the flag is set with
-   * `v8.setFlagsFromString`), on the same microkernels without FMA (`'simd'`), or on XNNPACK (`false`).
-   * Takes precedence over the environment variable BOT_WASM_FMA (1, 0 or simd).
+   * The GEMM under the wasm convolutions: `'auto'` (the default) or `true`, this package's relaxed-SIMD FMA
+   * microkernels where the runtime validates them (on Node 20 the flag is set with `v8.setFlagsFromString`),
+   * else the same microkernels without FMA; `'simd'`, those without FMA; `false`, XNNPACK. Takes precedence
+   * over the environment variable BOT_WASM_FMA (auto, 1, 0 or simd).
    */
   wasmFma?: WasmFmaSetting;
 }
@@ -66,7 +66,7 @@ export interface BackendChoice {
   skipped: { name: BackendName; why: string }[];
   /** The WebGPU adapter, when the choice is webgpu. */
   adapter?: GpuAdapterReport;
-  /** The GEMM path of the wasm kernels, when the choice is wasm and `wasmFma` or BOT_WASM_FMA was given. */
+  /** The GEMM path of the wasm kernels, when the choice is wasm. */
   wasmGemm?: WasmGemmChoice;
 }
 
@@ -238,7 +238,7 @@ export async function selectBackend(options: SelectBackendOptions = {}): Promise
     });
     if (attempt.why === undefined) {
       let base = attempt.adapter ? `${REASONS[name]}: ${formatAdapter(attempt.adapter)}` : REASONS[name];
-      const gemm = name === 'wasm' && fma !== undefined ? wasmGemmChoice() : undefined;
+      const gemm = name === 'wasm' ? wasmGemmChoice() : undefined;
       if (gemm !== undefined) base = `${base}; ${gemm.reason}`;
       const reason = request === 'auto' ? base : `requested by ${source}: ${base}`;
       const choice: BackendChoice = {

@@ -4,20 +4,21 @@ import { backendMemory, decodeBase64, heapAddress, instantiateOnMemory, wasmApi 
 import type { KernelScope, WasmBackendLike } from './wasm-kernel-scope.js';
 
 /**
- * Which GEMM the wasm training kernels' matrix products (the convolution gradients' `scope.matMul`) run on:
- * - `xnnpack`: tfjs' BatchMatMul (XNNPACK, plain SIMD128): today's path and the default;
+ * Which GEMM the wasm training kernels' matrix products (the convolution gradients' `scope.matMul`, the
+ * forward convolutions routed to it) run on:
  * - `relaxed`: this package's 4x8 register-tiled microkernel with `f32x4.relaxed_madd` (a fused
- *   multiply-add where the CPU has one), from gemm-relaxed.wat;
- * - `simd`: the same microkernel with `f32x4.mul` + `f32x4.add` (gemm-simd.wat): the fallback and the
- *   fair comparison for the FMA.
+ *   multiply-add where the CPU has one), from gemm-relaxed.wat: the default where relaxed SIMD validates;
+ * - `simd`: the same microkernel with `f32x4.mul` + `f32x4.add` (gemm-simd.wat): the default where it
+ *   does not, and the fair comparison for the FMA;
+ * - `xnnpack`: tfjs' BatchMatMul and Conv2D (XNNPACK, plain SIMD128), the kernels before the microkernels.
  */
 export type WasmGemmPath = 'xnnpack' | 'relaxed' | 'simd';
 
 /**
- * What was asked for: `true` (the FMA kernels where the runtime has relaxed SIMD, else XNNPACK), `false`
- * (XNNPACK, the default), `'simd'` (this package's non-FMA microkernel, for comparisons).
+ * What was asked for: `'auto'` (the default) or `true`: the FMA microkernel where the runtime has relaxed
+ * SIMD, else the non-FMA one; `'simd'`: the non-FMA microkernel; `false`: XNNPACK.
  */
-export type WasmFmaSetting = boolean | 'simd';
+export type WasmFmaSetting = 'auto' | boolean | 'simd';
 
 /** How relaxed SIMD stands in this runtime. */
 export interface RelaxedSimdSupport {
@@ -88,76 +89,77 @@ export function detectRelaxedSimd(
   return { available: false, how: 'unavailable', detail };
 }
 
-let current: WasmGemmChoice = {
-  path: 'xnnpack',
-  setting: false,
-  reason: 'convolution-gradient GEMMs on XNNPACK (BOT_WASM_FMA off)',
-};
+/** Unset until the first `configureWasmGemm`, or until `wasmGemmChoice()` resolves the default. */
+let current: WasmGemmChoice | undefined;
 
 const listeners = new Set<(choice: WasmGemmChoice) => void>();
 
-/** Calls `listener` after every `configureWasmGemm` (the registration of the forward 1x1 kernels listens). */
+/** Calls `listener` after every `configureWasmGemm` (the registration of the forward kernels listens). */
 export function onWasmGemmChange(listener: (choice: WasmGemmChoice) => void): void {
   listeners.add(listener);
 }
 
-/** The GEMM path in effect (see `configureWasmGemm`). */
+/** The GEMM path in effect: the one `configureWasmGemm` chose, or else the default (`'auto'`), chosen now. */
 export function wasmGemmChoice(): WasmGemmChoice {
-  return current;
+  return current ?? configureWasmGemm('auto');
 }
 
+const MICROKERNELS = 'GEMMs on @bot/backend 4x8 SIMD microkernels';
+
 /**
- * Chooses the GEMM of the wasm training kernels (process-wide; default XNNPACK). `true` takes the FMA
- * microkernels where relaxed SIMD validates (enabling V8's flag on Node 20) and otherwise stays on
- * XNNPACK, saying so in the reason; `'simd'` takes the non-FMA microkernel; `false` puts XNNPACK back.
+ * Chooses the GEMM of the wasm training kernels, process-wide. `'auto'` (the default) and `true` take the
+ * FMA microkernels where relaxed SIMD validates (enabling V8's flag on Node 20) and otherwise the same
+ * microkernels without FMA, saying which in the reason; `'simd'` takes the non-FMA microkernels; `false`
+ * puts XNNPACK back (the numerics of the builds before the microkernels).
  */
 export function configureWasmGemm(
   setting: WasmFmaSetting,
   options: { validate?: (bytes: Uint8Array) => boolean } = {},
 ): WasmGemmChoice {
-  if (setting !== true && setting !== false && setting !== 'simd') {
-    throw new RangeError(`fma must be true, false or 'simd'; got ${JSON.stringify(setting)}`);
+  if (setting !== 'auto' && setting !== true && setting !== false && setting !== 'simd') {
+    throw new RangeError(`fma must be 'auto', true, false or 'simd'; got ${JSON.stringify(setting)}`);
   }
+  let choice: WasmGemmChoice;
   if (setting === false) {
-    current = { path: 'xnnpack', setting, reason: 'convolution-gradient GEMMs on XNNPACK (FMA off)' };
+    choice = { path: 'xnnpack', setting, reason: 'convolution GEMMs on XNNPACK (BOT_WASM_FMA=0)' };
   } else if (setting === 'simd') {
-    current = {
+    choice = {
       path: 'simd',
       setting,
-      reason:
-        'convolution-gradient GEMMs on @bot/backend 4x8 SIMD microkernels (f32x4.mul + f32x4.add, no FMA)',
+      reason: `convolution ${MICROKERNELS} (f32x4.mul + f32x4.add, no FMA; BOT_WASM_FMA=simd)`,
     };
   } else {
     const relaxedSimd = detectRelaxedSimd(options);
-    current = relaxedSimd.available
+    choice = relaxedSimd.available
       ? {
           path: 'relaxed',
           setting,
           relaxedSimd,
-          reason: `convolution-gradient GEMMs on @bot/backend 4x8 FMA microkernels (f32x4.relaxed_madd; relaxed SIMD ${relaxedSimd.how === 'native' ? 'native' : relaxedSimd.detail})`,
+          reason: `convolution ${MICROKERNELS} with FMA (f32x4.relaxed_madd; relaxed SIMD ${relaxedSimd.how === 'native' ? 'native' : relaxedSimd.detail})`,
         }
       : {
-          path: 'xnnpack',
+          path: 'simd',
           setting,
           relaxedSimd,
-          reason: `FMA asked for but unavailable (${relaxedSimd.detail}): convolution-gradient GEMMs on XNNPACK`,
+          reason: `convolution ${MICROKERNELS} without FMA (f32x4.mul + f32x4.add): ${relaxedSimd.detail}`,
         };
   }
-  for (const listener of listeners) listener(current);
-  return current;
+  current = choice;
+  for (const listener of listeners) listener(choice);
+  return choice;
 }
 
 /**
- * `BOT_WASM_FMA`: unset, '', '0', 'false', 'off' -> false; '1', 'true', 'on' -> true; 'simd' -> 'simd'.
+ * `BOT_WASM_FMA`: '', 'auto', '1', 'true', 'on' -> 'auto'; '0', 'false', 'off' -> false; 'simd' -> 'simd'.
  * Returns undefined when the variable is unset.
  */
 export function parseWasmFmaEnv(value: string | undefined): WasmFmaSetting | undefined {
   if (value === undefined) return undefined;
   const v = value.trim().toLowerCase();
-  if (v === '' || v === '0' || v === 'false' || v === 'off') return false;
-  if (v === '1' || v === 'true' || v === 'on') return true;
+  if (v === '' || v === 'auto' || v === '1' || v === 'true' || v === 'on') return 'auto';
+  if (v === '0' || v === 'false' || v === 'off') return false;
   if (v === 'simd') return 'simd';
-  throw new RangeError(`BOT_WASM_FMA must be one of 0, 1, true, false, on, off, simd; got '${value}'`);
+  throw new RangeError(`BOT_WASM_FMA must be one of auto, 1, 0, true, false, on, off, simd; got '${value}'`);
 }
 
 interface GemmExports {
