@@ -5,10 +5,16 @@ import {
   type KernelFunc,
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
+import { convOnGemm, gemmConvWins } from './conv2d-gemm.js';
 import { col2imChannelsFirst, flippedPhaseKernel, interleavePhases } from './heap-layout.js';
+import { wasmGemmChoice } from './wasm-gemm.js';
 import { type KernelScope, type WasmBackendLike, withKernelScope } from './wasm-kernel-scope.js';
 
-/** Pads with a convolution's own explicit padding where it can, cropping first where an amount is negative. */
+/**
+ * A stride-1 convolution with explicit padding (negative amounts crop): on the GEMM microkernels where they
+ * are chosen and measured faster (`gemmConvWins`), else XNNPACK's, padding with the convolution's own
+ * explicit padding where it can and cropping first where an amount is negative.
+ */
 function convWithPadding(
   scope: KernelScope,
   x: TensorInfo,
@@ -16,6 +22,22 @@ function convWithPadding(
   [top, bottom]: [number, number],
   [left, right]: [number, number],
 ): TensorInfo {
+  const { path } = wasmGemmChoice();
+  if (path !== 'xnnpack') {
+    const [n, h, w, cin] = x.shape as [number, number, number, number];
+    const [kh, kw, , cout] = filter.shape as [number, number, number, number];
+    const geometry = {
+      sh: 1,
+      sw: 1,
+      padTop: top,
+      padLeft: left,
+      outH: h + top + bottom - kh + 1,
+      outW: w + left + right - kw + 1,
+    };
+    if (gemmConvWins({ n, cin, cout, kh, kw, ...geometry })) {
+      return convOnGemm(scope, x, filter, geometry, path);
+    }
+  }
   const cropped = scope.padOrCrop(x, [
     [0, 0],
     [Math.min(0, top), Math.min(0, bottom)],
@@ -42,7 +64,7 @@ function convWithPadding(
  * Split by output phase a = (ih + padTop) mod s: phase a only meets the taps i = a, a + s, ..., so it
  * is a stride-1 convolution of dy with that flipped sub-kernel. The s*s phase results are interleaved
  * back. Every multiply-add is a real one: no zero-dilated dy (the stock kernel's s*s
- * waste), and every convolution runs in XNNPACK. Stride 1 is a single convolution with the flipped,
+ * waste); each convolution runs on XNNPACK or the GEMM microkernels (`convWithPadding`). Stride 1 is a single convolution with the flipped,
  * transposed kernel.
  */
 export function conv2DBackpropInputWasm(args: {

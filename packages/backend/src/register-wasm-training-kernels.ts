@@ -16,7 +16,7 @@ import {
 } from './channel-broadcast.js';
 import { conv2DBackpropFilterConfig } from './conv2d-backprop-filter.js';
 import { conv2DBackpropInputConfig } from './conv2d-backprop-input.js';
-import { conv2DPointwiseConfig, fusedConv2DPointwiseConfig } from './conv2d-pointwise.js';
+import { conv2DForwardGemmConfig, fusedConv2DForwardGemmConfig } from './conv2d-forward-gemm.js';
 import { castConfig, identityConfig } from './identity.js';
 import { registerReplacing } from './kernel-registry.js';
 import { meanConfig, sumConfig } from './leading-axes-reduce.js';
@@ -53,8 +53,8 @@ export const wasmTrainingKernels: readonly KernelConfig[] = [
  * path is XNNPACK.
  */
 export const wasmGemmForwardKernels: readonly KernelConfig[] = [
-  conv2DPointwiseConfig,
-  fusedConv2DPointwiseConfig,
+  conv2DForwardGemmConfig,
+  fusedConv2DForwardGemmConfig,
 ];
 
 const stockKernels = new Map<string, KernelConfig>();
