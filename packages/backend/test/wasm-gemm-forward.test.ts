@@ -5,8 +5,9 @@ import { configureWasmGemm, KernelScope, registerWasmTrainingKernels } from '../
 import { wasmGemmForwardKernels } from '../src/register-wasm-training-kernels.js';
 import { maxRelativeError, random } from './conv-cases.js';
 
-// The forward 1x1 convolutions on the GEMM microkernels: registered only once BOT_WASM_FMA chose them, so
-// the default leaves tfjs' Conv2D and FusedConv2D in place. Its own file: the kernel registry is per file.
+// The forward 1x1 convolutions on the GEMM microkernels (the default path): registered only while the
+// microkernels are chosen, so BOT_WASM_FMA=0 leaves tfjs' Conv2D and FusedConv2D in place. Its own file:
+// the kernel registry is per file.
 
 interface Conv {
   x: [number, number, number, number];
@@ -53,9 +54,9 @@ function forward(c: Conv, data: { x: Float32Array; w: Float32Array; b: Float32Ar
   });
 }
 
-describe('forward 1x1 convolutions on the GEMM microkernels (opt-in)', () => {
-  it('by default tfjs’ own Conv2D and FusedConv2D stay registered; with FMA on they match the cpu backend, and off again they give the stock results to the bit', async () => {
-    registerWasmTrainingKernels();
+describe('forward 1x1 convolutions on the GEMM microkernels', () => {
+  it('with FMA off tfjs’ own Conv2D and FusedConv2D stay registered; with FMA on they match the cpu backend, and off again they give the stock results to the bit', async () => {
+    registerWasmTrainingKernels({ fma: false });
     await tf.setBackend('wasm');
     const registered = () => wasmGemmForwardKernels.map((k) => tf.getKernel(k.kernelName, 'wasm') === k);
     expect(registered()).toEqual([false, false]);

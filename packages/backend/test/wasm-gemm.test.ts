@@ -80,45 +80,69 @@ describe('relaxed SIMD detection', () => {
     expect(inWorker).toBe(true);
   });
 
-  it('a runtime without relaxed SIMD (simulated) falls back to XNNPACK and says so', () => {
+  it('unconfigured, the path is the FMA microkernels (the default, resolved on first use)', async () => {
+    vi.resetModules();
+    const fresh = await import('../src/wasm-gemm.js');
+    const choice = fresh.wasmGemmChoice();
+    expect(choice.setting).toBe('auto');
+    expect(choice.path).toBe('relaxed');
+  });
+
+  it('a runtime without relaxed SIMD (simulated) falls back to the non-FMA microkernels and says so', () => {
     const real = wasmApi.validate.bind(wasmApi);
     vi.spyOn(wasmApi, 'validate').mockImplementation((bytes: Uint8Array) =>
       Buffer.from(bytes).toString('base64') === gemmRelaxedWasm ? false : real(bytes),
     );
-    const choice = configureWasmGemm(true);
-    expect(choice.path).toBe('xnnpack');
-    expect(choice.relaxedSimd?.how).toBe('unavailable');
-    expect(choice.reason).toMatch(/FMA asked for but unavailable .*: convolution-gradient GEMMs on XNNPACK/);
-    expect(configureWasmGemm(true, { validate: () => false }).path).toBe('xnnpack');
+    for (const setting of ['auto', true] as const) {
+      const choice = configureWasmGemm(setting);
+      expect(choice.path).toBe('simd');
+      expect(choice.relaxedSimd?.how).toBe('unavailable');
+      expect(choice.reason).toMatch(
+        /microkernels without FMA \(f32x4.mul \+ f32x4.add\): Node .* relaxed SIMD/,
+      );
+    }
+    expect(configureWasmGemm('auto', { validate: () => false }).path).toBe('simd');
   });
 
-  it("BOT_WASM_FMA: 1/on/true, 0/off/false/'', simd; anything else is a RangeError naming the variable", () => {
+  it("BOT_WASM_FMA: auto/1/on/true/'', 0/off/false, simd; anything else is a RangeError naming the variable", () => {
     expect(parseWasmFmaEnv(undefined)).toBeUndefined();
-    expect(['1', 'on', 'TRUE'].map(parseWasmFmaEnv)).toEqual([true, true, true]);
-    expect(['0', 'off', 'false', ''].map(parseWasmFmaEnv)).toEqual([false, false, false, false]);
+    expect(['auto', '1', 'on', 'TRUE', ''].map(parseWasmFmaEnv)).toEqual([
+      'auto',
+      'auto',
+      'auto',
+      'auto',
+      'auto',
+    ]);
+    expect(['0', 'off', 'false'].map(parseWasmFmaEnv)).toEqual([false, false, false]);
     expect(parseWasmFmaEnv('simd')).toBe('simd');
     expect(() => parseWasmFmaEnv('yes')).toThrow(/BOT_WASM_FMA must be one of .*got 'yes'/);
-    expect(() => configureWasmGemm('fast' as never)).toThrow(RangeError);
+    expect(() => configureWasmGemm('fast' as never)).toThrow(
+      /fma must be 'auto', true, false or 'simd'; got "fast"/,
+    );
   });
 
-  it('selectBackend reports the GEMM path in its reason (option, env, simulated fallback); off by default', async () => {
+  it('selectBackend reports the GEMM path in its reason (default, option, env, simulated fallback)', async () => {
+    configureWasmGemm('auto');
     const plain = await selectBackend({ prefer: 'wasm', env: {} });
-    expect(plain.wasmGemm).toBeUndefined();
-    expect(plain.reason).not.toContain('GEMM');
+    expect(plain.wasmGemm?.path).toBe('relaxed');
+    expect(plain.reason).toContain('microkernels with FMA (f32x4.relaxed_madd');
+
+    const off = await selectBackend({ prefer: 'wasm', env: { BOT_WASM_FMA: '0' } });
+    expect(off.wasmGemm?.path).toBe('xnnpack');
+    expect(off.reason).toContain('convolution GEMMs on XNNPACK (BOT_WASM_FMA=0)');
     expect(wasmGemmChoice().path).toBe('xnnpack');
 
     const fma = await selectBackend({ prefer: 'wasm', env: { BOT_WASM_FMA: '1' } });
     expect(fma.wasmGemm?.path).toBe('relaxed');
-    expect(fma.reason).toContain('FMA microkernels (f32x4.relaxed_madd');
 
     const simd = await selectBackend({ prefer: 'wasm', wasmFma: 'simd', env: { BOT_WASM_FMA: '1' } });
     expect(simd.wasmGemm?.path).toBe('simd');
     expect(simd.reason).toContain('no FMA');
 
     vi.spyOn(wasmApi, 'validate').mockReturnValue(false);
-    const fallback = await selectBackend({ prefer: 'wasm', wasmFma: true });
-    expect(fallback.wasmGemm?.path).toBe('xnnpack');
-    expect(fallback.reason).toContain('FMA asked for but unavailable');
+    const fallback = await selectBackend({ prefer: 'wasm', wasmFma: 'auto' });
+    expect(fallback.wasmGemm?.path).toBe('simd');
+    expect(fallback.reason).toContain('without FMA');
   });
 });
 
