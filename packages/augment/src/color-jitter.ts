@@ -103,7 +103,8 @@ export class ColorJitter implements PixelTransform {
   }
 }
 
-function fusedJitterRgb(image: ImageTensor, params: ColorJitterParams): ImageTensor {
+/** The adjustments of `params` to run, in order, with their factors; throws a RangeError on a bad factor. */
+export function jitterSteps(params: ColorJitterParams): [ColorOp, number][] {
   const ops: [ColorOp, number][] = [];
   for (const op of params.order) {
     const f = params[op];
@@ -115,6 +116,11 @@ function fusedJitterRgb(image: ImageTensor, params: ColorJitterParams): ImageTen
     }
     ops.push([op, f]);
   }
+  return ops;
+}
+
+function fusedJitterRgb(image: ImageTensor, params: ColorJitterParams): ImageTensor {
+  const ops = jitterSteps(params);
   const d = image.data;
   // The grey mean a contrast step needs is summed by the pass before it.
   let mean = ops[0]?.[0] === 'contrast' ? meanGray(image) : 0;

@@ -12,6 +12,8 @@ export * from './lighting.js';
 export * from './mix.js';
 export * from './normalize.js';
 export * from './pipeline.js';
+export { type PixelPath, pixelPath, usePixelPath } from './pixel-kernels.js';
+export { type PixelStep, runPixelSteps } from './pixel-steps.js';
 export * from './presets.js';
 export { roundHalfEven } from './python-round.js';
 export * from './random-resized-crop.js';

@@ -1,4 +1,5 @@
 import type { Rng } from '@bot/rng';
+import { ColorJitter, colorJitterParams } from './color-jitter.js';
 import { decodeStage, openEncoded } from './decode.js';
 import {
   type GeometryOp,
@@ -9,7 +10,6 @@ import {
   sizeAfter,
 } from './geometry.js';
 import {
-  channelAffineToLayout,
   fromRaw,
   type ImageTensor,
   imageSize,
@@ -19,6 +19,7 @@ import {
   type RawImage,
   toLayout,
 } from './image-tensor.js';
+import { type PixelStep, runPixelSteps } from './pixel-steps.js';
 import type { ChannelAffine, Transform } from './transform.js';
 
 /** What a pipeline accepts: an encoded image (file path or bytes, decoded by sharp) or decoded pixels. */
@@ -96,16 +97,16 @@ export class Pipeline {
       ops = [];
       return out;
     };
-    // Consecutive per-channel affine transforms wait here and run as one pass, fused with the layout change
-    // when they end the pipeline.
-    let affine: ChannelAffine | null = null;
-    const flushAffine = () => {
-      if (affine && image) image = channelAffineToLayout(image, affine.scale, affine.offset, 'hwc');
-      affine = null;
+    // Colour jitter and consecutive per-channel affine transforms wait here and run together (fused passes on
+    // the SIMD kernels), fused with the layout change when they end the pipeline.
+    let steps: PixelStep[] = [];
+    const flushSteps = () => {
+      if (steps.length > 0 && image) image = runPixelSteps(image, steps, 'hwc');
+      steps = [];
     };
     for (const t of this.transforms) {
       if (t.kind === 'geometry') {
-        flushAffine();
+        flushSteps();
         const planned = t.plan(size, rng);
         for (const op of planned) {
           ops.push(op);
@@ -116,18 +117,21 @@ export class Pipeline {
       image = await realise();
       if (t.channelAffine) {
         const next = t.channelAffine(imageSize(image).channels, rng);
-        affine = affine ? composeAffine(affine, next) : next;
+        const last = steps.at(-1);
+        if (last?.kind === 'affine')
+          steps[steps.length - 1] = { kind: 'affine', affine: composeAffine(last.affine, next) };
+        else steps.push({ kind: 'affine', affine: next });
         continue;
       }
-      flushAffine();
+      if (Object.getPrototypeOf(t) === ColorJitter.prototype) {
+        steps.push({ kind: 'jitter', params: colorJitterParams((t as ColorJitter).options, rng) });
+        continue;
+      }
+      flushSteps();
       image = t.apply(image, rng);
     }
     image = await realise();
-    if (affine) {
-      const { scale, offset } = affine as ChannelAffine;
-      return channelAffineToLayout(image, scale, offset, this.layout);
-    }
-    return toLayout(image, this.layout);
+    return runPixelSteps(image, steps, this.layout);
   }
 }
 
