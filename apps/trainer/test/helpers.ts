@@ -68,9 +68,14 @@ export function capture() {
 export const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 
 /** Runs the built `bot-train` CLI in its own process; onLine sees each output line and can send SIGINT. */
-export function runCli(args: string[], cwd: string, onLine?: (line: string, kill: () => void) => void) {
+export function runCli(
+  args: string[],
+  cwd: string,
+  onLine?: (line: string, kill: () => void) => void,
+  env: Record<string, string> = {},
+) {
   return new Promise<{ code: number | null; out: string }>((resolve) => {
-    const child = spawn(process.execPath, [cli, ...args], { cwd });
+    const child = spawn(process.execPath, [cli, ...args], { cwd, env: { ...process.env, ...env } });
     let out = '';
     const take = (chunk: Buffer) => {
       const text = chunk.toString();
