@@ -6,12 +6,14 @@ import {
   type TensorInfo,
   util,
 } from '@tensorflow/tfjs-core';
+import { backpropFilterTapsOnGemm } from './conv2d-backprop-filter-gemm.js';
 import {
   batchInsideSpatial,
   batchToChannels,
   im2colChannelsFirst,
   phaseSplitChannelsFirst,
 } from './heap-layout.js';
+import { wasmGemmChoice } from './wasm-gemm.js';
 import { type KernelScope, type WasmBackendLike, withKernelScope } from './wasm-kernel-scope.js';
 
 /**
@@ -76,21 +78,30 @@ export function conv2DBackpropFilterWasm(args: {
   const padTop = info.padInfo.top;
   const padLeft = info.padInfo.left;
 
-  if (sh === 1 && sw === 1 && kh * kw > 1 && n >= minBatchForConv) {
+  const pointwise = kh * kw * sh * sw === 1;
+  const tapsH = Math.ceil(kh / sh);
+  const tapsW = Math.ceil(kw / sw);
+  const hq = ho + tapsH - 1;
+  const wq = wo + tapsW - 1;
+  const gridFits = hq * wq <= maxGridWaste * ho * wo;
+  const { path } = wasmGemmChoice();
+  // The microkernels' flavour where every tap runs on them in place (`backpropFilterTapsOnGemm`): measured
+  // (bench-results/dw-gemm-micro.mjs, CPU time) against the routes below on the same microkernels, it
+  // wins wherever the shift grid fits (ResNet-50-D at batch 4, 224 px: 56x56x64 1.46x, 28x28x128 1.35x,
+  // the stride-2 3x3s 1.07-1.11x; at batch 32 over the convolution by batch: 28x28x32 1.3-1.7x, and over
+  // the older routes the 3-channel stride-2 stem 1.5x) and loses where it does not (14x14x256 0.96x, 7x7 and smaller
+  // 0.5-0.9x: the grid's padding is computed too).
+  const onGemm = path !== 'xnnpack' && !pointwise && gridFits ? path : undefined;
+  if (onGemm === undefined && sh === 1 && sw === 1 && kh * kw > 1 && n >= minBatchForConv) {
     return backpropFilterByConv(backend, x, dy, info);
   }
-  const pointwise = kh * kw * sh * sw === 1;
   if (pointwise && cout > cin && n * ho * wo * cout >= minPackedRowsTimesCols) {
     return backpropFilterPointwiseByTransposedDy(backend, x, dy);
   }
   // A 1x1 stride-1 filter is one matmul over the whole transposed input: measured ~2x faster than
   // chunks on ResNet-50's layers, where chunking copies every chunk of x out of the grid first.
   const rowChunk = pointwise ? Number.POSITIVE_INFINITY : rowChunkFor(cin, cout);
-  const tapsH = Math.ceil(kh / sh);
-  const tapsW = Math.ceil(kw / sw);
-  const hq = ho + tapsH - 1;
-  const wq = wo + tapsW - 1;
-  if (hq * wq > maxGridWaste * ho * wo) {
+  if (!gridFits) {
     return backpropFilterByIm2col(backend, x, dy, info);
   }
 
@@ -110,6 +121,9 @@ export function conv2DBackpropFilterWasm(args: {
       [0, 0],
     ]);
     const dyFlat = scope.reshape(dyGrid, [phaseRows, cout]);
+    if (onGemm !== undefined) {
+      return backpropFilterTapsOnGemm(scope, phases, dyFlat, { kh, kw, sh, sw, wq, rows }, onGemm);
+    }
 
     const partials: TensorInfo[][] = Array.from({ length: kh * kw }, () => []);
     for (let r0 = 0; r0 < rows; r0 += rowChunk) {

@@ -225,7 +225,16 @@ export interface GemmConvShape extends GemmConvGeometry {
   kw: number;
 }
 
-/** Whether `convOnGemm` measured faster than XNNPACK's convolution for this shape. */
-export function gemmConvWins(_shape: GemmConvShape): boolean {
-  return true;
+/**
+ * Whether `convOnGemm` measured faster than XNNPACK's convolution for this shape (a fresh filter each
+ * call, as in a training step: XNNPACK packs it anew; batch 4, CPU time, bench-results/conv-gemm-micro.mjs):
+ * - stride 1 along the width, where a tap row is one GEMM kw*Cin deep: every case measured, from a 3x3
+ *   on 3 channels (1.16-1.22x) and 8-32 channels (1.3-1.7x) to ResNet-50-D's 3x3s forward and as dX
+ *   (56x56x64 1.25x, 14x14x256 1.7x, 4x4x512 3.7x: XNNPACK repacks the 9.4 MB filter every call);
+ * - strided along the width, where each tap is its own GEMM Cin deep over a phase grid filled element by
+ *   element: from 64 channels (64: 1.08x, 128: 1.04x, 256: 1.2-1.55x, 512: 3.5x); with fewer it lost
+ *   (32 channels 0.79-0.93x, 8-16 0.73-0.75x, the 3-channel stems: 3x3 0.27-0.7x, 7x7 0.73x).
+ */
+export function gemmConvWins(shape: GemmConvShape): boolean {
+  return shape.sw === 1 ? shape.kw * shape.cin >= 9 : shape.cin >= 64;
 }

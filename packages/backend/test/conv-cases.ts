@@ -97,6 +97,9 @@ export const cases: Case[] = [
   { n: 33, h: 6, w: 7, cin: 4, cout: 2, kh: 3, kw: 3, stride: [1, 1], pad: 'valid' },
   { n: 40, h: 9, w: 8, cin: 2, cout: 3, kh: 7, kw: 7, stride: [1, 1], pad: 'same' },
   { n: 32, h: 5, w: 6, cin: 3, cout: 4, kh: 3, kw: 1, stride: [1, 1], pad: 'same' },
+  // Batch >= 32 where the shift grid fits (at most 1.2x the output): on the microkernels, dW by taps, not
+  // by convolution.
+  { n: 32, h: 24, w: 22, cin: 3, cout: 5, kh: 3, kw: 3, stride: [1, 1], pad: 'same' },
   // Batch >= 32 with a 1x1 filter or a stride stays on the matmul paths, in chunks of many rows.
   { n: 48, h: 9, w: 9, cin: 2, cout: 3, kh: 1, kw: 1, stride: [1, 1], pad: 'same' },
   { n: 36, h: 9, w: 10, cin: 3, cout: 2, kh: 3, kw: 3, stride: [2, 2], pad: 'same' },

@@ -5,34 +5,92 @@ import { configureWasmGemm, KernelScope, registerWasmTrainingKernels } from '../
 import { wasmGemmForwardKernels } from '../src/register-wasm-training-kernels.js';
 import { maxRelativeError, random } from './conv-cases.js';
 
-// The forward 1x1 convolutions on the GEMM microkernels (the default path): registered only while the
-// microkernels are chosen, so BOT_WASM_FMA=0 leaves tfjs' Conv2D and FusedConv2D in place. Its own file:
-// the kernel registry is per file.
+// The forward convolutions on the GEMM microkernels: registered only while the microkernels are the GEMM
+// path, so BOT_WASM_FMA=0 leaves tfjs' Conv2D and FusedConv2D in place. Its own file: the kernel registry
+// is per file.
 
+type ExplicitPad = [[0, 0], [number, number], [number, number], [0, 0]];
 interface Conv {
   x: [number, number, number, number];
-  k: number;
+  kh: number;
+  kw: number;
   cout: number;
-  stride: number;
-  pad: 'same' | 'valid';
+  stride: [number, number];
+  pad: 'same' | 'valid' | ExplicitPad;
   bias?: boolean;
   relu?: boolean;
+  /** Whether the forward convolution runs on the microkernels (else the stock kernel). */
+  gemm: boolean;
 }
 
 const convs: Conv[] = [
-  { x: [2, 7, 5, 6], k: 1, cout: 9, stride: 1, pad: 'same' },
-  { x: [1, 9, 9, 64], k: 1, cout: 130, stride: 1, pad: 'valid' },
-  { x: [3, 5, 6, 13], k: 1, cout: 4, stride: 1, pad: 'same' },
-  // Not taken (the stock kernel): a stride, a 3x3, bias and relu.
-  { x: [2, 8, 8, 5], k: 1, cout: 6, stride: 2, pad: 'same' },
-  { x: [1, 9, 8, 4], k: 3, cout: 5, stride: 1, pad: 'same' },
-  { x: [2, 6, 6, 8], k: 1, cout: 8, stride: 1, pad: 'same', bias: true, relu: true },
+  { x: [2, 7, 5, 6], kh: 1, kw: 1, cout: 9, stride: [1, 1], pad: 'same', gemm: true },
+  { x: [1, 9, 9, 64], kh: 1, kw: 1, cout: 130, stride: [1, 1], pad: 'valid', gemm: true },
+  { x: [3, 5, 6, 13], kh: 1, kw: 1, cout: 4, stride: [1, 1], pad: 'same', gemm: true },
+  // KxK stride 1 (one GEMM per tap row, kw*Cin >= 9): odd sizes, every padding, edge tiles in rows and columns.
+  { x: [1, 9, 8, 4], kh: 3, kw: 3, cout: 5, stride: [1, 1], pad: 'same', gemm: true },
+  { x: [2, 7, 11, 3], kh: 3, kw: 3, cout: 17, stride: [1, 1], pad: 'valid', gemm: true },
+  {
+    x: [3, 10, 9, 5],
+    kh: 3,
+    kw: 3,
+    cout: 8,
+    stride: [1, 1],
+    pad: [
+      [0, 0],
+      [2, 0],
+      [0, 1],
+      [0, 0],
+    ],
+    gemm: true,
+  },
+  { x: [1, 12, 13, 2], kh: 7, kw: 7, cout: 6, stride: [1, 1], pad: 'same', gemm: true },
+  { x: [2, 6, 7, 9], kh: 3, kw: 1, cout: 4, stride: [1, 1], pad: 'same', gemm: true },
+  // Deeper than one 256-row panel (3 x 96 channels), wider than one 128-column block of panels.
+  { x: [1, 6, 5, 96], kh: 3, kw: 3, cout: 136, stride: [1, 1], pad: 'same', gemm: true },
+  // Strided, from 64 channels: every phase of a 3x3, a 7x7, uneven strides and a 1x1.
+  { x: [2, 9, 8, 64], kh: 3, kw: 3, cout: 12, stride: [2, 2], pad: 'same', gemm: true },
+  { x: [1, 11, 10, 64], kh: 3, kw: 3, cout: 9, stride: [2, 2], pad: 'valid', gemm: true },
+  {
+    x: [1, 13, 11, 64],
+    kh: 7,
+    kw: 7,
+    cout: 5,
+    stride: [2, 2],
+    pad: [
+      [0, 0],
+      [3, 2],
+      [1, 3],
+      [0, 0],
+    ],
+    gemm: true,
+  },
+  { x: [2, 7, 9, 65], kh: 3, kw: 2, cout: 3, stride: [3, 2], pad: 'same', gemm: true },
+  { x: [2, 8, 8, 64], kh: 1, kw: 1, cout: 6, stride: [2, 2], pad: 'same', gemm: true },
+  // Stride 2 along rows only: each tap row is still one GEMM.
+  { x: [1, 9, 7, 4], kh: 3, kw: 3, cout: 5, stride: [2, 1], pad: 'same', gemm: true },
+  // Not taken (the stock kernel): strided with few channels, a tap row less than 9 deep, bias and relu.
+  { x: [2, 6, 7, 3], kh: 3, kw: 1, cout: 4, stride: [1, 1], pad: 'same', gemm: false },
+  { x: [2, 8, 8, 5], kh: 1, kw: 1, cout: 6, stride: [2, 2], pad: 'same', gemm: false },
+  { x: [2, 9, 9, 3], kh: 3, kw: 3, cout: 8, stride: [2, 2], pad: 'same', gemm: false },
+  {
+    x: [1, 6, 6, 8],
+    kh: 1,
+    kw: 1,
+    cout: 8,
+    stride: [1, 1],
+    pad: 'same',
+    bias: true,
+    relu: true,
+    gemm: false,
+  },
+  { x: [1, 6, 6, 8], kh: 3, kw: 3, cout: 8, stride: [1, 1], pad: 'same', bias: true, gemm: false },
 ];
 
 function forward(c: Conv, data: { x: Float32Array; w: Float32Array; b: Float32Array }) {
   return tf.tidy(() => {
     const x = tf.tensor4d(data.x, c.x);
-    const w = tf.tensor4d(data.w, [c.k, c.k, c.x[3], c.cout]);
+    const w = tf.tensor4d(data.w, [c.kh, c.kw, c.x[3], c.cout]);
     const conv = tf.conv2d(x, w, c.stride, c.pad);
     const fused = tf.fused.conv2d({
       x,
@@ -54,8 +112,30 @@ function forward(c: Conv, data: { x: Float32Array; w: Float32Array; b: Float32Ar
   });
 }
 
-describe('forward 1x1 convolutions on the GEMM microkernels', () => {
-  it('with FMA off tfjs’ own Conv2D and FusedConv2D stay registered; with FMA on they match the cpu backend, and off again they give the stock results to the bit', async () => {
+/** Whether the case's forward convolution (fused, with its bias and activation) alone reached the microkernels. */
+function reachesGemm(c: Conv, data: { x: Float32Array; w: Float32Array; b: Float32Array }): boolean {
+  KernelScope.timings = new Map();
+  try {
+    tf.tidy(() =>
+      tf.fused
+        .conv2d({
+          x: tf.tensor4d(data.x, c.x),
+          filter: tf.tensor4d(data.w, [c.kh, c.kw, c.x[3], c.cout]),
+          strides: c.stride,
+          pad: c.pad,
+          ...(c.bias ? { bias: tf.tensor1d(data.b) } : {}),
+          ...(c.relu ? { activation: 'relu' as const } : {}),
+        })
+        .dataSync(),
+    );
+    return [...KernelScope.timings.keys()].some((name) => name.startsWith('Gemm('));
+  } finally {
+    KernelScope.timings = undefined;
+  }
+}
+
+describe('forward convolutions on the GEMM microkernels', () => {
+  it('with BOT_WASM_FMA=0 tfjs’ own Conv2D and FusedConv2D stay registered; on the microkernels (FMA and not) they match the cpu backend, each case on its route, and off again they give the stock results to the bit', async () => {
     registerWasmTrainingKernels({ fma: false });
     await tf.setBackend('wasm');
     const registered = () => wasmGemmForwardKernels.map((k) => tf.getKernel(k.kernelName, 'wasm') === k);
@@ -63,7 +143,7 @@ describe('forward 1x1 convolutions on the GEMM microkernels', () => {
 
     const inputs = convs.map((c) => ({
       x: random(c.x.reduce((a, b) => a * b)),
-      w: random(c.k * c.k * c.x[3] * c.cout),
+      w: random(c.kh * c.kw * c.x[3] * c.cout),
       b: random(c.cout),
     }));
     const stock = convs.map((c, i) => forward(c, inputs[i] as never));
@@ -73,19 +153,12 @@ describe('forward 1x1 convolutions on the GEMM microkernels', () => {
 
     registerWasmTrainingKernels({ fma: true });
     expect(registered()).toEqual([true, true]);
-    // The forward pass alone reaches the microkernel.
-    KernelScope.timings = new Map();
-    tf.tidy(() =>
-      tf
-        .conv2d(tf.ones([1, 4, 4, 8]) as tf.Tensor4D, tf.ones([1, 1, 8, 8]) as tf.Tensor4D, 1, 'same')
-        .dataSync(),
-    );
-    expect([...KernelScope.timings.keys()]).toContain('Gemm(relaxed)');
-    KernelScope.timings = undefined;
+    expect(convs.map((c, i) => reachesGemm(c, inputs[i] as never))).toEqual(convs.map((c) => c.gemm));
     const fma = convs.map((c, i) => forward(c, inputs[i] as never));
     configureWasmGemm('simd');
     const simd = convs.map((c, i) => forward(c, inputs[i] as never));
     configureWasmGemm(false);
+    expect(convs.map((c, i) => reachesGemm(c, inputs[i] as never))).toEqual(convs.map(() => false));
     const off = convs.map((c, i) => forward(c, inputs[i] as never));
 
     convs.forEach((_, i) => {
@@ -96,5 +169,5 @@ describe('forward 1x1 convolutions on the GEMM microkernels', () => {
         expect(Array.from(off[i]?.[j] as Float32Array)).toEqual(Array.from(stock[i]?.[j] as Float32Array));
       }
     });
-  }, 120_000);
+  }, 300_000);
 });
