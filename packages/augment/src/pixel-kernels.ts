@@ -102,9 +102,9 @@ const decodeBase64 = (base64: string) => Uint8Array.from(atob(base64), (c) => c.
  * without SIMD128 (`validate` refuses the module). Callers then keep the JS path, which gives the same bits.
  */
 export function instantiatePixelKernels(
-  api: WebAssemblyApi | undefined = (globalThis as { WebAssembly?: WebAssemblyApi }).WebAssembly,
+  api: WebAssemblyApi | null | undefined = (globalThis as { WebAssembly?: WebAssemblyApi }).WebAssembly,
 ): PixelKernels | null {
-  if (api === undefined) return null;
+  if (!api) return null;
   const bytes = decodeBase64(pixelKernelsWasm);
   try {
     if (!api.validate(bytes)) return null;
