@@ -2,15 +2,16 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createReplicaPool } from '@bot/parallel';
 import * as tf from '@tensorflow/tfjs';
 import {
-  KernelScope,
+  configureWasmGemm,
   registerWasmTrainingKernels,
   selectBackend,
   unregisterWasmTrainingKernels,
+  type WasmGemmPath,
 } from '../src/index.js';
-import { benchFma } from './fma.bench.js';
+import { benchFma, type FmaBenchResult } from './fma.bench.js';
+import { type ReplicaSteps, replicaStepsByPath } from './replica-steps.js';
 import { resnet50d } from './resnet50d.js';
 import { makeTrainStep, median, randomBatch } from './train-step.js';
 import { benchWebGPU } from './webgpu.bench.js';
@@ -21,6 +22,7 @@ const replicas = Number(env.BENCH_REPLICAS ?? 2);
 const microBatch = Number(env.BENCH_MICRO_BATCH ?? 4);
 // One process (one core) is timed at this batch, which fits its wasm heap.
 const singleBatch = Number(env.BENCH_SINGLE_BATCH ?? microBatch);
+const rounds = Number(env.BENCH_ROUNDS ?? 2);
 const size = Number(env.BENCH_SIZE ?? 224);
 const steps = Number(env.BENCH_STEPS ?? 3);
 const numClasses = 1000;
@@ -38,15 +40,6 @@ function timeMs(body: () => tf.Tensor | tf.Tensor[], reps: number): number {
     tf.dispose(out);
   }
   return median(times);
-}
-
-function matmulPeakGflops(): number {
-  const n = 1024;
-  const a = tf.randomNormal([n, n]);
-  const b = tf.randomNormal([n, n]);
-  const ms = timeMs(() => tf.matMul(a, b), 5);
-  tf.dispose([a, b]);
-  return (2 * n ** 3) / ms / 1e6;
 }
 
 /** The representative layer: ResNet-50's layer1 3x3 conv, 56x56, 64 -> 64 channels. */
@@ -113,27 +106,8 @@ function requestedBackend(): string | undefined {
   return value ?? env.BENCH_BACKEND;
 }
 
-async function main() {
-  const backend = requestedBackend();
-  if (backend === 'webgpu') return benchWebGPU(packageDir);
-  if (backend !== undefined && backend !== 'wasm') {
-    console.error(`--backend must be wasm (the default) or webgpu; got '${backend}'`);
-    process.exit(2);
-  }
-  const choice = await selectBackend({ log: (m) => console.log(m) });
-  const results: Record<string, unknown> = {
-    date: new Date().toISOString(),
-    backend: choice,
-    batch,
-    size,
-    steps,
-  };
-
-  await tf.setBackend('wasm');
-  const peak = matmulPeakGflops();
-  results.wasmMatmulPeakGflops = peak;
-  console.log(`wasm matmul peak (1024^3, one core): ${peak.toFixed(1)} GFLOP/s`);
-
+/** The layer1 3x3 gradients and dX on this package's kernels against tfjs' stock wasm and cpu kernels. */
+function stockComparisons() {
   const layer = layerGradient(2);
   const layerWasmMs = timeMs(layer.run, 3);
   // dX alone, where the stock kernel exists: ours, then the stock one.
@@ -150,189 +124,148 @@ async function main() {
   const dxOursGflops = dxFlops / timeMs(backpropInput, 5) / 1e6;
   unregisterWasmTrainingKernels();
   const dxStockGflops = dxFlops / timeMs(backpropInput, 1) / 1e6;
-  let stockLayer: string;
-  try {
-    stockLayer = `${((layer.flops / timeMs(layer.run, 1)) * 1e-6).toFixed(2)} GFLOP/s`;
-  } catch (error) {
-    stockLayer = `cannot run: ${(error as Error).message}`;
-  }
   registerWasmTrainingKernels();
   tf.dispose([dy, filter]);
   layer.dispose();
-  results.conv2DBackpropInput = { oursGflops: dxOursGflops, stockGflops: dxStockGflops };
-  results.stockWasm = stockWasmStatus();
-  results.layer = { wasmGflops: layer.flops / layerWasmMs / 1e6, stockWasm: stockLayer };
-  console.log(`stock wasm: ${results.stockWasm}`);
+  const stockWasm = stockWasmStatus();
+  return {
+    conv2DBackpropInput: { oursGflops: dxOursGflops, stockGflops: dxStockGflops },
+    stockWasm,
+    layer: { wasmGflops: layer.flops / layerWasmMs / 1e6 },
+  };
+}
 
+async function cpuLayerGflops(): Promise<number> {
   await tf.setBackend('cpu');
-  const cpuLayer = layerGradient(1);
-  const cpuGflops = cpuLayer.flops / timeMs(cpuLayer.run, 1) / 1e6;
-  cpuLayer.dispose();
-  results.cpuLayerGflops = cpuGflops;
-  await tf.setBackend(choice.name === 'wasm' ? 'wasm' : choice.name === 'cpu' ? 'cpu' : 'tensorflow');
+  const layer = layerGradient(1);
+  const gflops = layer.flops / timeMs(layer.run, 1) / 1e6;
+  layer.dispose();
+  await tf.setBackend('wasm');
+  return gflops;
+}
 
+/** Training FLOPs per image: forward, dW and dX (no dX for the first convolution). */
+function trainFlopsPerImage(): number {
   const { model, convs } = resnet50d(size, numClasses);
-  const macs = convs.reduce((s, c) => s + c.macs, 0);
-  const firstConvMacs = (convs[0] as { macs: number }).macs;
-  // forward + dW + dX (no dX for the first conv), per image
-  const trainFlopsPerImage = 2 * (3 * macs - firstConvMacs);
-  const optimizer = tf.train.momentum(0.1, 0.9, true);
-  const step = makeTrainStep(model, optimizer);
-  const data = randomBatch(singleBatch, size, numClasses, 1);
-  const stepTimes: number[] = [];
-  let error: string | undefined;
-  try {
-    step(data.images, data.labels);
-    for (let i = 0; i < steps; i++) {
-      if (env.BENCH_PROFILE === '1' && i === steps - 1) KernelScope.timings = new Map();
-      const start = performance.now();
-      const loss = step(data.images, data.labels);
-      stepTimes.push(performance.now() - start);
-      console.log(`step ${i}: ${(stepTimes[i] as number).toFixed(0)} ms, loss ${loss.toFixed(3)}`);
-    }
-  } catch (e) {
-    error = (e as Error).message;
-    console.log(`training step failed: ${error}`);
-  }
-  if (KernelScope.timings) {
-    console.log(
-      'inner kernel ms (last step):',
-      Object.fromEntries([...KernelScope.timings].map(([k, v]) => [k, Math.round(v)])),
-    );
-    KernelScope.timings = undefined;
-  }
-  const singleStepMs = stepTimes.length > 0 ? median(stepTimes) : Number.NaN;
-  const singleImagesPerSecond = (singleBatch / singleStepMs) * 1000;
-  tf.dispose([data.images, data.labels]);
   model.dispose();
+  const macs = convs.reduce((s, c) => s + c.macs, 0);
+  return 2 * (3 * macs - (convs[0] as { macs: number }).macs);
+}
 
-  // Both cores: data-parallel replicas in worker threads, batch split over them.
-  const replicaTimes: number[] = [];
-  let replicaError: string | undefined;
-  if (replicas > 1) {
-    const pool = await createReplicaPool({
-      module: new URL('./resnet-replica.js', import.meta.url),
-      replicas,
-      microBatch,
-      backend: 'wasm',
-      options: { size, numClasses },
-    });
-    const images = new Float32Array(batch * size * size * 3);
-    for (let i = 0; i < images.length; i++) images[i] = Math.sin(i * 0.001);
-    const labels = Int32Array.from({ length: batch }, (_, i) => (i * 37) % numClasses);
-    const shape: [number, number, number, number] = [batch, size, size, 3];
-    try {
-      await pool.step({ images, shape, labels });
-      for (let i = 0; i < steps; i++) {
-        const start = performance.now();
-        const { loss, replicaMs } = await pool.step({ images, shape, labels });
-        replicaTimes.push(performance.now() - start);
-        console.log(
-          `${replicas} replicas step ${i}: ${(replicaTimes[i] as number).toFixed(0)} ms (replicas ${replicaMs.map((m) => m.toFixed(0)).join(', ')}), loss ${loss.toFixed(3)}`,
-        );
-      }
-    } catch (e) {
-      replicaError = (e as Error).message;
-      console.log(`replica step failed: ${replicaError}`);
-    } finally {
-      await pool.close();
-    }
-  }
-  const replicaStepMs = replicaTimes.length > 0 ? median(replicaTimes) : Number.NaN;
-  const useReplicas = replicaTimes.length > 0;
-  const stepMs = useReplicas ? replicaStepMs : singleStepMs;
-  const stepBatch = useReplicas ? batch : singleBatch;
-  const imagesPerSecond = (stepBatch / stepMs) * 1000;
-  const achievedGflops = (trainFlopsPerImage * imagesPerSecond) / 1e9;
-  const cores = useReplicas ? replicas : 1;
-  const torch = pytorchReference();
-  const cpuImagesPerSecond = (cpuGflops * 1e9) / trainFlopsPerImage;
-  const rssBytes = process.resourceUsage().maxRSS * 1024;
-  const oomCheck = env.BENCH_OOM_CHECK === '0' ? 'skipped' : singleProcessFullBatch(size, numClasses);
-  Object.assign(results, {
-    resnet50dMacsPerImage: macs,
-    trainFlopsPerImage,
-    singleProcess: {
-      batch: singleBatch,
-      stepMs: stepTimes,
-      medianStepMs: singleStepMs,
-      imagesPerSecond: singleImagesPerSecond,
-    },
-    replicaPool: {
-      replicas,
-      batch,
-      microBatch,
-      stepMs: replicaTimes,
-      medianStepMs: replicaStepMs,
-      error: replicaError,
-    },
-    replicaSpeedup: useReplicas ? imagesPerSecond / singleImagesPerSecond : null,
-    imagesPerSecond,
-    achievedGflops,
-    fractionOfWasmPeak: achievedGflops / (cores * peak),
-    cpuExtrapolatedImagesPerSecond: cpuImagesPerSecond,
-    speedupOverCpu: imagesPerSecond / cpuImagesPerSecond,
-    pytorch: torch,
-    ratioToPytorch: 'imagesPerSecond' in torch ? imagesPerSecond / torch.imagesPerSecond : null,
-    peakRssBytes: rssBytes,
-    singleProcessFullBatch: oomCheck,
-    error,
-  });
+const LABELS: Record<WasmGemmPath, string> = {
+  relaxed: 'FMA microkernel (default)',
+  simd: 'non-FMA microkernel',
+  xnnpack: 'XNNPACK (BOT_WASM_FMA=0)',
+};
 
-  const rows: [string, string][] = [
-    ['backend', choice.name],
+/** One row per measure, one column per GEMM path. */
+function printTable(
+  paths: readonly WasmGemmPath[],
+  fma: FmaBenchResult,
+  pool: Record<string, ReplicaSteps>,
+  torch: ReturnType<typeof pytorchReference>,
+  flopsPerImage: number,
+) {
+  const torchIps = 'imagesPerSecond' in torch ? torch.imagesPerSecond : Number.NaN;
+  const cell = (path: WasmGemmPath, f: (p: WasmGemmPath) => number, digits: number) => {
+    const v = f(path);
+    return Number.isFinite(v) ? v.toFixed(digits) : (pool[path]?.error ?? '-');
+  };
+  const poolIps = (p: WasmGemmPath) => (batch / (pool[p]?.medianWallMs ?? Number.NaN)) * 1000;
+  const oneIps = (p: WasmGemmPath) => fma.step?.imagesPerSecond[p]?.wall ?? Number.NaN;
+  const peak = (p: WasmGemmPath) => fma.matmul.gflops[p]?.wall ?? Number.NaN;
+  const rows: [string, (p: WasmGemmPath) => number, number][] = [
+    [`matmul ${fma.matmul.n}^3, one core, GFLOP/s`, peak, 1],
+    [`one process, batch ${singleBatch}: images/s`, oneIps, 3],
+    [`${replicas} replicas, batch ${batch} (${replicas} x ${microBatch}): images/s`, poolIps, 3],
+    ['... per CPU second', (p) => (batch / (pool[p]?.medianCpuMs ?? Number.NaN)) * 1000, 3],
+    ['... speed-up over one process', (p) => poolIps(p) / oneIps(p), 2],
     [
-      'one process (1 core)',
-      `batch ${singleBatch}, median of ${stepTimes.length}: ${singleStepMs.toFixed(0)} ms/step, ${singleImagesPerSecond.toFixed(3)} images/s`,
+      `... fraction of ${replicas} x the path's matmul peak`,
+      (p) => (100 * flopsPerImage * poolIps(p)) / 1e9 / (replicas * peak(p)),
+      0,
     ],
-    [
-      `${replicas} replicas (${replicas} cores)`,
-      useReplicas
-        ? `batch ${batch} (micro-batch ${microBatch}), median of ${replicaTimes.length}: ${replicaStepMs.toFixed(0)} ms/step, speed-up ${(imagesPerSecond / singleImagesPerSecond).toFixed(2)}x over one process`
-        : `not run (${replicaError ?? 'BENCH_REPLICAS=1'})`,
-    ],
-    ['images/s', `${imagesPerSecond.toFixed(3)} (ResNet-50-D, ${size}x${size}, batch ${stepBatch})`],
-    [
-      'achieved GFLOP/s',
-      `${achievedGflops.toFixed(1)} (${(trainFlopsPerImage / 1e9).toFixed(1)} GFLOP/image)`,
-    ],
-    [
-      'wasm matmul peak',
-      `${peak.toFixed(1)} GFLOP/s per core, x${cores} cores -> ${((achievedGflops / (cores * peak)) * 100).toFixed(0)}% of it`,
-    ],
-    [
-      'PyTorch torchvision ResNet-50, 2 threads',
-      'imagesPerSecond' in torch
-        ? `${torch.imagesPerSecond.toFixed(2)} images/s -> ratio ${(imagesPerSecond / torch.imagesPerSecond).toFixed(2)}`
-        : torch.skipped,
-    ],
-    [
-      'stock cpu, layer1 3x3 conv (extrapolated)',
-      `${cpuGflops.toFixed(2)} GFLOP/s -> ${cpuImagesPerSecond.toFixed(4)} images/s; speed-up ${(imagesPerSecond / cpuImagesPerSecond).toFixed(0)}x`,
-    ],
-    ['stock wasm', `${results.stockWasm}`],
-    ['this package, layer1 3x3 conv gradient', `${(layer.flops / layerWasmMs / 1e6).toFixed(1)} GFLOP/s`],
-    [
-      'Conv2DBackpropInput, layer1 3x3',
-      `${dxOursGflops.toFixed(1)} GFLOP/s vs stock wasm ${dxStockGflops.toFixed(2)} (${(dxOursGflops / dxStockGflops).toFixed(0)}x)`,
-    ],
-    [
-      'peak RSS',
-      `${(rssBytes / 2 ** 30).toFixed(2)} GiB (main process; each replica worker has its own wasm heap)`,
-    ],
-    [`one process, batch ${batch}`, oomCheck],
+    ['... ratio to PyTorch', (p) => poolIps(p) / torchIps, 3],
   ];
-  const width = Math.max(...rows.map(([k]) => k.length));
-  for (const [k, v] of rows) console.log(`${k.padEnd(width)}  ${v}`);
-  // The FMA (relaxed SIMD) GEMMs against the non-FMA twin and XNNPACK, interleaved in this process.
-  if (env.BENCH_FMA !== '0') {
-    results.fma = await benchFma({
-      size,
-      batch: singleBatch,
-      rounds: Number(env.BENCH_FMA_ROUNDS ?? steps),
-      matmulN: Number(env.BENCH_FMA_MATMUL ?? 1024),
-    });
+  const header = ['', ...paths.map((p) => LABELS[p])];
+  const table = [header, ...rows.map(([name, f, d]) => [name, ...paths.map((p) => cell(p, f, d))])];
+  const widths = header.map((_, i) => Math.max(...table.map((r) => (r[i] ?? '').length)));
+  for (const r of table) {
+    console.log(
+      r.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  '),
+    );
   }
+  console.log(
+    `PyTorch torchvision ResNet-50, batch ${batch}, 2 threads: ${
+      'imagesPerSecond' in torch ? `${torch.imagesPerSecond.toFixed(3)} images/s` : torch.skipped
+    }; medians (replica steps: ${steps} per path per round, ${rounds} rounds, paths interleaved)`,
+  );
+}
+
+async function main() {
+  const backend = requestedBackend();
+  if (backend === 'webgpu') return benchWebGPU(packageDir);
+  if (backend !== undefined && backend !== 'wasm') {
+    console.error(`--backend must be wasm (the default) or webgpu; got '${backend}'`);
+    process.exit(2);
+  }
+  const choice = await selectBackend({ prefer: 'wasm', log: (m) => console.log(m) });
+  const started = new Date().toISOString();
+  const load = (await import('node:os')).loadavg();
+
+  // One process: the matmul peaks, the layer1 3x3 gradients and a training step on every GEMM path.
+  const fma = await benchFma({ size, batch: singleBatch, rounds: steps, matmulN: 1024 });
+  const paths = Object.keys(fma.matmul.gflops) as WasmGemmPath[];
+  configureWasmGemm('auto');
+  const stock = stockComparisons();
+  const cpuGflops = await cpuLayerGflops();
+  const flopsPerImage = trainFlopsPerImage();
+
+  const pool = await replicaStepsByPath(paths, {
+    replicas,
+    batch,
+    microBatch,
+    size,
+    numClasses,
+    steps,
+    rounds,
+    log: (line) => console.log(line),
+  });
+  const torch = pytorchReference();
+  const oomCheck = env.BENCH_OOM_CHECK === '0' ? 'skipped' : singleProcessFullBatch(size, numClasses);
+  const defaultIps = (batch / (pool[choice.wasmGemm?.path ?? 'relaxed']?.medianWallMs ?? Number.NaN)) * 1000;
+  const results = {
+    date: started,
+    loadAverageAtStart: load,
+    backend: choice,
+    batch,
+    microBatch,
+    replicas,
+    size,
+    steps,
+    rounds,
+    trainFlopsPerImage: flopsPerImage,
+    fma,
+    replicaPool: pool,
+    pytorch: torch,
+    ratioToPytorch: 'imagesPerSecond' in torch ? defaultIps / torch.imagesPerSecond : null,
+    ...stock,
+    cpuLayerGflops: cpuGflops,
+    speedupOverCpu: (defaultIps * flopsPerImage) / (cpuGflops * 1e9),
+    peakRssBytes: process.resourceUsage().maxRSS * 1024,
+    singleProcessFullBatch: oomCheck,
+  };
+
+  console.log(
+    `\nResNet-50-D training steps, ${size}x${size}; load average at start ${load.map((l) => l.toFixed(1)).join(' ')}`,
+  );
+  printTable(paths, fma, pool, torch, flopsPerImage);
+  console.log(
+    `stock wasm: ${stock.stockWasm}; Conv2DBackpropInput layer1 3x3: ours ${stock.conv2DBackpropInput.oursGflops.toFixed(1)} vs stock ${stock.conv2DBackpropInput.stockGflops.toFixed(2)} GFLOP/s; stock cpu layer1 3x3: ${cpuGflops.toFixed(2)} GFLOP/s (the default path's step is ${results.speedupOverCpu.toFixed(0)}x that, extrapolated)`,
+  );
+  console.log(
+    `peak RSS ${(results.peakRssBytes / 2 ** 30).toFixed(2)} GiB; one process, batch ${batch}: ${oomCheck}`,
+  );
   const outDir = join(packageDir, 'bench-results');
   mkdirSync(outDir, { recursive: true });
   writeFileSync(join(outDir, 'train.json'), `${JSON.stringify(results, null, 2)}\n`);
