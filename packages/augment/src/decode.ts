@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import sharp from 'sharp';
-import { type Resampler, runStageOnPixels, type Size, type Stage } from './geometry.js';
+import { type DecodedBytes, type Resampler, runStageOnPixels, type Size, type Stage } from './geometry.js';
 import type { ImageTensor } from './image-tensor.js';
 import { resampleBilinear } from './resample.js';
 
@@ -70,13 +70,14 @@ function inBounds(box: { left: number; top: number; width: number; height: numbe
 /**
  * Decodes `image` to RGB and runs the first geometry stage: libvips decodes, crops and (with the `fast`
  * resampler) shrinks; enlarging, the outer crop and the flip happen in JS on the 8-bit result. EXIF orientation
- * is ignored, as PIL does.
+ * is ignored, as PIL does. When libvips did all but the flip, the result is the decoded bytes with the flip
+ * still to do, which the pixel work then converts to float in its first pass.
  */
 export async function decodeStage(
   image: EncodedImage,
   stage: Stage,
   resampler: Resampler,
-): Promise<ImageTensor> {
+): Promise<ImageTensor | DecodedBytes> {
   const size: Size = { width: image.width, height: image.height };
   let pipeline = sharp(image.buffer);
   let rest: Stage = stage;
@@ -127,6 +128,9 @@ export async function decodeStage(
       },
     );
     curSize = enlarge;
+  }
+  if (pixels instanceof Uint8Array && !rest.pre && !rest.resize && !rest.post) {
+    return { data: pixels, width: curSize.width, height: curSize.height, channels, hflip: rest.hflip };
   }
   const out = runStageOnPixels(pixels, curSize, channels, rest, true);
   return { data: out.data, shape: [out.size.height, out.size.width, channels], layout: 'hwc' };

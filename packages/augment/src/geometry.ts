@@ -237,3 +237,23 @@ export function geometryOnTensor(image: ImageTensor, ops: readonly GeometryOp[])
   }
   return { data, shape: [size.height, size.width, channels], layout: 'hwc' };
 }
+
+/**
+ * Decoded 8-bit HWC pixels whose last geometry step, a left-right flip when `hflip`, has not run yet: the
+ * pipeline converts them to float in the same pass as the pixel work that follows.
+ */
+export interface DecodedBytes {
+  data: Uint8Array;
+  width: number;
+  height: number;
+  channels: number;
+  hflip: boolean;
+}
+
+/** The float HWC image of decoded bytes, flipped when they say so (what the JS path does with them). */
+export function bytesToTensor(bytes: DecodedBytes): ImageTensor {
+  const { data, width, height, channels, hflip } = bytes;
+  const stage: Stage = { pre: null, resize: null, post: null, hflip };
+  const out = runStageOnPixels(data, { width, height }, channels, stage, true);
+  return { data: out.data, shape: [height, width, channels], layout: 'hwc' };
+}

@@ -2,6 +2,8 @@ import type { Rng } from '@bot/rng';
 import { ColorJitter, colorJitterParams } from './color-jitter.js';
 import { decodeStage, openEncoded } from './decode.js';
 import {
+  bytesToTensor,
+  type DecodedBytes,
   type GeometryOp,
   geometryOnTensor,
   planStages,
@@ -61,7 +63,8 @@ export class Pipeline {
    * same rng state gives the same output bytes. Encoded inputs become RGB; decoded inputs keep their channels.
    */
   async apply(input: ImageInput, rng: Rng): Promise<ImageTensor> {
-    let image: ImageTensor | null = null;
+    // Decoded bytes stay 8-bit (and unflipped) until the pixel work, which converts them in its first pass.
+    let image: ImageTensor | DecodedBytes | null = null;
     let encoded: Awaited<ReturnType<typeof openEncoded>> | null = null;
     let size: Size;
     if (typeof input === 'string' || (input instanceof Uint8Array && !isRawImage(input))) {
@@ -83,17 +86,16 @@ export class Pipeline {
       );
     }
     let ops: GeometryOp[] = [];
-    const realise = async (): Promise<ImageTensor> => {
+    const realise = async (): Promise<ImageTensor | DecodedBytes> => {
       if (image && ops.length === 0) return image;
       if (encoded) {
         const [first, ...rest] = planStages(ops, { width: encoded.width, height: encoded.height });
-        let out = await decodeStage(encoded, first as NonNullable<typeof first>, this.resampler);
+        const out = await decodeStage(encoded, first as NonNullable<typeof first>, this.resampler);
         encoded = null;
-        if (rest.length > 0) out = geometryOnTensor(out, stagesToOps(rest));
         ops = [];
-        return out;
+        return rest.length > 0 ? geometryOnTensor(asTensor(out), stagesToOps(rest)) : out;
       }
-      const out = geometryOnTensor(image as ImageTensor, ops);
+      const out = geometryOnTensor(asTensor(image as ImageTensor | DecodedBytes), ops);
       ops = [];
       return out;
     };
@@ -116,7 +118,7 @@ export class Pipeline {
       }
       image = await realise();
       if (t.channelAffine) {
-        const next = t.channelAffine(imageSize(image).channels, rng);
+        const next = t.channelAffine(isImageTensor(image) ? imageSize(image).channels : image.channels, rng);
         const last = steps.at(-1);
         if (last?.kind === 'affine')
           steps[steps.length - 1] = { kind: 'affine', affine: composeAffine(last.affine, next) };
@@ -128,11 +130,15 @@ export class Pipeline {
         continue;
       }
       flushSteps();
-      image = t.apply(image, rng);
+      image = t.apply(asTensor(image), rng);
     }
     image = await realise();
     return runPixelSteps(image, steps, this.layout);
   }
+}
+
+function asTensor(image: ImageTensor | DecodedBytes): ImageTensor {
+  return isImageTensor(image) ? image : bytesToTensor(image);
 }
 
 /** `second` after `first`. */

@@ -33,7 +33,23 @@ const PAGE = 65536;
 
 interface KernelExports {
   memory: { buffer: ArrayBuffer; grow(pages: number): number };
-  run(src: number, srcU8: number, dst: number, chw: number, npix: number, ops: number, nops: number): number;
+  run(
+    src: number,
+    srcU8: number,
+    mirrorWidth: number,
+    dst: number,
+    chw: number,
+    npix: number,
+    ops: number,
+    nops: number,
+  ): number;
+}
+
+/** Where a pass reads its pixels: a byte offset, uint8 or float32, and the row width to mirror (0: none). */
+export interface KernelSource {
+  at: number;
+  u8: boolean;
+  mirrorWidth: number;
 }
 
 /** The instantiated SIMD module with its own memory: buffers are byte offsets into it. */
@@ -58,18 +74,17 @@ export class PixelKernels {
   }
 
   /**
-   * Streams `npix` RGB pixels from `src` (float32 HWC, or uint8 HWC when `srcU8`, with 4 bytes of slack
-   * after it) through `ops` into `dst` (float32 HWC, which may be `src`, or three float32 planes when `chw`).
+   * Streams `npix` RGB pixels from `src` through `ops` into `dst` (float32 HWC, which may be `src.at`, or three
+   * float32 planes when `chw`). `src` is float32 HWC, or uint8 HWC with 4 bytes of slack after it; a uint8
+   * source of `mirrorWidth` pixels a row (a multiple of 4; 0: no mirroring) is read mirrored left to right.
    * Returns the sum the `graySum` operations accumulated.
    */
-  run(
-    src: number,
-    srcU8: boolean,
-    dst: number,
-    chw: boolean,
-    npix: number,
-    ops: readonly KernelOp[],
-  ): number {
+  run(src: KernelSource, dst: number, chw: boolean, npix: number, ops: readonly KernelOp[]): number {
+    if (src.mirrorWidth !== 0 && (!src.u8 || src.mirrorWidth % 4 !== 0 || npix % src.mirrorWidth !== 0)) {
+      throw new RangeError(
+        `mirrorWidth must be 0, or the row width of a uint8 source and a multiple of 4, got ${src.mirrorWidth} for ${npix} pixels`,
+      );
+    }
     if (ops.length > KERNEL_LAYOUT.maxOps) {
       throw new RangeError(`ops has ${ops.length} entries, at most ${KERNEL_LAYOUT.maxOps} allowed`);
     }
@@ -91,7 +106,17 @@ export class PixelKernels {
               : [];
       for (const [i, v] of params.entries()) view.setFloat64(at + 8 * (i + 1), v, true);
     }
-    return this.exports.run(src, srcU8 ? 1 : 0, dst, chw ? 1 : 0, npix, KERNEL_LAYOUT.ops, ops.length);
+    const { at, u8, mirrorWidth } = src;
+    return this.exports.run(
+      at,
+      u8 ? 1 : 0,
+      mirrorWidth,
+      dst,
+      chw ? 1 : 0,
+      npix,
+      KERNEL_LAYOUT.ops,
+      ops.length,
+    );
   }
 }
 

@@ -1,5 +1,6 @@
 import { Rng } from '@bot/rng';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { bytesToTensor, type DecodedBytes } from '../src/geometry.js';
 import {
   type ColorJitterParams,
   type ColorOp,
@@ -140,6 +141,31 @@ describe('pixel kernels give the bits of the JS passes', () => {
           const js = runPixelSteps(copy(image), steps, layout, null);
           const simd = runPixelSteps(copy(image), steps, layout, kernels);
           expectSameBits(simd, js);
+        }
+      }
+    }
+  });
+
+  it('decoded bytes, mirrored or not, convert to float in the first pass with the same bits', () => {
+    const rng = Rng.from('pixel-kernels-bytes');
+    for (const [h, w] of [
+      [3, 8],
+      [5, 4],
+      [2, 7],
+      [1, 3],
+    ] as const) {
+      for (let trial = 0; trial < 8; trial++) {
+        const data = new Uint8Array(h * w * 3).map(() => Math.floor(rng.uniform() * 256));
+        const bytes: DecodedBytes = { data, width: w, height: h, channels: 3, hflip: trial % 2 === 0 };
+        const steps: PixelStep[] = [
+          { kind: 'jitter', params: randomJitter(rng, trial % 4 === 1) },
+          lightingNormalize([rng.normal(0, 0.1), 0, 0], [123.675, 116.28, 103.53], [58.395, 57.12, 57.375]),
+        ];
+        for (const layout of ['hwc', 'chw'] as const) {
+          expectSameBits(
+            runPixelSteps(bytes, steps, layout, kernels),
+            runPixelSteps(bytesToTensor(bytes), steps, layout, null),
+          );
         }
       }
     }
