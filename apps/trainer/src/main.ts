@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { type AblateResult, ablate } from './ablate.js';
@@ -9,18 +9,13 @@ import { workerCommand } from './distributed/worker-command.js';
 import { ConfigError, TrainerError } from './errors.js';
 import { evalCheckpoint } from './eval-command.js';
 import { addConfigOptions, flagsToPatch } from './flags.js';
+import { withInterrupt } from './interrupt.js';
 import { predictCommand } from './predict.js';
 import { findPreset, PRESETS } from './presets.js';
 import { DEFAULT_PRESET, normalizePatch, readConfigFile, resolveConfig } from './resolve.js';
-import { STOP_WITH_PARENT } from './run-process.js';
 import { STUDIES } from './studies.js';
 import { type TrainResult, train } from './train.js';
-
-/** The app's version, from its package.json. */
-export function version(): string {
-  const manifest = new URL('../package.json', import.meta.url);
-  return (JSON.parse(readFileSync(manifest, 'utf8')) as { version: string }).version;
-}
+import { version } from './version.js';
 
 function resolveFromOptions(options: Record<string, unknown>, resume?: string) {
   const configFile = typeof options['config'] === 'string' ? readConfigFile(options['config']) : {};
@@ -66,42 +61,6 @@ async function runTrain(options: Record<string, unknown>): Promise<number> {
       return 0;
     },
   );
-}
-
-/**
- * Ctrl-C (or SIGTERM) aborts the signal once; a second Ctrl-C quits at once. A run started by
- * `bot-train worker` (STOP_WITH_PARENT, over an IPC channel) also stops when the worker dies.
- */
-export async function withInterrupt<T>(
-  message: string,
-  work: (signal: AbortSignal) => Promise<T>,
-): Promise<T> {
-  const controller = new AbortController();
-  const onSignal = () => {
-    if (controller.signal.aborted) process.exit(130);
-    controller.abort();
-    process.stderr.write(`\n${message}\n`);
-  };
-  const onParentGone = () => {
-    if (controller.signal.aborted) return;
-    controller.abort();
-    process.stderr.write('\nthe worker that started this run is gone: saving a checkpoint and stopping\n');
-  };
-  if (process.env[STOP_WITH_PARENT] === '1') {
-    // Gone already (before this listener existed), or gone later: the channel closes either way.
-    if (!process.connected) onParentGone();
-    process.channel?.unref();
-    process.once('disconnect', onParentGone);
-  }
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  try {
-    return await work(controller.signal);
-  } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    process.off('disconnect', onParentGone);
-  }
 }
 
 function parseSeeds(text: string): number[] {

@@ -2,8 +2,9 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { main, version } from '../src/main.js';
+import { main } from '../src/main.js';
 import { resolveConfig } from '../src/resolve.js';
+import { version } from '../src/version.js';
 import { capture, tempDir } from './helpers.js';
 
 afterEach(() => {

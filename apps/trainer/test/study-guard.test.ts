@@ -77,7 +77,9 @@ describe('study numerics guard', () => {
         expect(Number.isFinite(f.trainLoss) && Number.isFinite(f.valLoss)).toBe(true);
         expect(f.top1).toBeGreaterThan(0);
       }
-      measured[path] = Object.fromEntries(GUARDED.map((g, i) => [`${g.study} ${g.row}`, figures[i]]));
+      measured[path] = Object.fromEntries(
+        GUARDED.map((g, i) => [`${g.study} ${g.row}`, figures[i] as Record<string, number>]),
+      );
     }
     await expect(`${JSON.stringify(measured, null, 2)}\n`).toMatchFileSnapshot('./fixtures/study-guard.json');
     // Eight CLI runs of a few seconds each, two cores: minutes of headroom for a busy machine.

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { version } from '../main.js';
 import { PRESETS } from '../presets.js';
 import { STUDIES } from '../studies.js';
+import { version } from '../version.js';
 
 /**
  * What a worker must share with the enqueuer to train the same recipe: the package version and a hash of

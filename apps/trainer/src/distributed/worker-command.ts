@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { ConfigError } from '../errors.js';
-import { withInterrupt } from '../main.js';
+import { withInterrupt } from '../interrupt.js';
 import { runWorker } from './worker.js';
 
 function integerFlag(name: string, text: string, low: number, high: number): number {
