@@ -10,8 +10,8 @@ import { serveStatic } from '../scripts/serve.mjs';
 
 /**
  * The built playground in Debian's headless Chromium: served as static files, it loads with no console
- * error, trains 20 steps on WebGL and 20 on WebGPU (SwiftShader: CPU emulation, so a tiny run), the loss
- * falls, a control changes the schedule plot, the downloaded safetensors gives the page's logits in Node,
+ * error, trains 20 steps on WebGL, on WebGPU (SwiftShader: CPU emulation, so a tiny run) and on wasm (with
+ * @bot/backend's GEMM microkernels), the loss falls, a control changes the schedule plot, the downloaded safetensors gives the page's logits in Node,
  * and a screenshot is written to test-results/ for a person to look at.
  */
 const ROOT = join(import.meta.dirname, '..');
@@ -199,6 +199,31 @@ describe.skipIf(!chromium.path)('the playground in headless Chromium', () => {
       }
     },
     STEP_TIMEOUT + 120_000,
+  );
+
+  it(
+    'wasm: @bot/backend trains 20 steps on its relaxed-SIMD FMA GEMM microkernels in the browser, the loss falling, no console errors',
+    async () => {
+      const { context, close } = await launchChromium({ executablePath: chromium.path as string });
+      try {
+        const page = await context.newPage();
+        const problems = await openPage(page, 'wasm');
+        expect(await page.textContent('#backend')).toBe('wasm');
+        // Chromium validates relaxed SIMD as it is: no flag, the FMA path.
+        expect(await page.textContent('#backend-detail')).toContain(
+          'microkernels with FMA (f32x4.relaxed_madd; relaxed SIMD native)',
+        );
+        const session = await trainAndWait(page);
+        expect(session.step).toBe(20);
+        expect(session.losses.every(Number.isFinite)).toBe(true);
+        expect(mean(session.losses.slice(-5))).toBeLessThan(mean(session.losses.slice(0, 5)));
+        console.log(`wasm losses ${session.losses.map((l) => l.toFixed(3)).join(' ')}`);
+        expect(problems).toEqual([]);
+      } finally {
+        await close();
+      }
+    },
+    STEP_TIMEOUT,
   );
 });
 
