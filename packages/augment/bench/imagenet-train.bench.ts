@@ -1,6 +1,8 @@
 /**
  * Images/s of imagenetTrain() on generated ImageNet-sized JPEGs (500x375, quality 90), against the same
- * pipeline in torchvision + PIL with a 2-worker DataLoader, measured in the same run.
+ * pipeline in torchvision + PIL with a 2-worker DataLoader, measured in the same run: the pixel work on the
+ * WebAssembly SIMD kernels (the default) and on the JS fallback. Then, one image at a time on one thread, the
+ * CPU time of each part: decode, geometry (sharp's crop and resize, the JS enlarging), pixel work.
  *
  *   npm run bench -w @bot/augment   (env BENCH_IMAGES, BENCH_PASSES)
  */
@@ -8,7 +10,7 @@ process.env.UV_THREADPOOL_SIZE ??= '2';
 
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -52,6 +54,8 @@ async function makeImages(dir: string, n: number, w: number, h: number): Promise
 
 interface ModeResult {
   mode: string;
+  /** What the bench measured this mode with: its pixel path, for our pipelines. */
+  pixelPath?: string;
   imagesPerSecond: number[];
   cpuMsPerImage: number[];
   median: number;
@@ -60,6 +64,7 @@ interface ModeResult {
 
 interface Runner {
   mode: string;
+  pixelPath?: string;
   pass(): Promise<{ imagesPerSecond: number; cpuMsPerImage: number }>;
   close(): Promise<void>;
 }
@@ -77,11 +82,12 @@ async function workerRunner(
   workers: number,
   inFlight: number,
   resampler: string,
+  pixelPath: 'simd' | 'js',
 ): Promise<Runner> {
   const script = join(here, 'worker.js');
   const pool = Array.from(
     { length: workers },
-    () => new Worker(script, { workerData: { inFlight, resampler } }),
+    () => new Worker(script, { workerData: { inFlight, resampler, pixelPath } }),
   );
   const call = (w: Worker, msg: unknown) =>
     new Promise<Float32Array[]>((resolve, reject) => {
@@ -106,6 +112,7 @@ async function workerRunner(
   await run(); // warm-up: JIT, thread start
   return {
     mode,
+    pixelPath,
     pass: run,
     close: async () => {
       await Promise.all(pool.map((w) => w.terminate()));
@@ -188,9 +195,11 @@ async function runDataset(
   count: number,
 ): Promise<{
   dataset: string;
+  loadAverage: { before: number[]; after: number[] };
   results: ModeResult[];
   skipped: { mode: string; skipped: string }[];
   decodeOnlyCpuMs: { sharpMs: number; pilMs: number | string };
+  oneThreadCpuMs: { geometryMs: number; simdMs: number; jsMs: number };
 }> {
   const dataset = `${count} JPEGs ${width}x${height} q90`;
   const dir = join(tmpdir(), `bot-augment-bench-${width}x${height}-q90`);
@@ -202,10 +211,19 @@ async function runDataset(
   if (typeof tv === 'string') skipped.push({ mode: 'torchvision + PIL, DataLoader 2 workers', skipped: tv });
   else runners.push(tv);
   runners.push(
-    await workerRunner('@bot/augment fast, 2 worker threads x 2 in flight', paths, 2, 2, 'fast'),
-    await workerRunner('@bot/augment pil, 2 worker threads x 2 in flight', paths, 2, 2, 'pil'),
-    await workerRunner('@bot/augment fast, 1 thread x 4 in flight', paths, 1, 4, 'fast'),
+    await workerRunner(
+      '@bot/augment fast, SIMD, 2 worker threads x 2 in flight',
+      paths,
+      2,
+      2,
+      'fast',
+      'simd',
+    ),
+    await workerRunner('@bot/augment fast, JS, 2 worker threads x 2 in flight', paths, 2, 2, 'fast', 'js'),
+    await workerRunner('@bot/augment pil, SIMD, 2 worker threads x 2 in flight', paths, 2, 2, 'pil', 'simd'),
+    await workerRunner('@bot/augment fast, SIMD, 1 thread x 4 in flight', paths, 1, 4, 'fast', 'simd'),
   );
+  const loadBefore = loadavg();
   // Round-robin passes, so that load from other processes on a shared machine hits every pipeline alike.
   const samples = runners.map(() => ({ ips: [] as number[], cpu: [] as number[] }));
   for (let pass = 0; pass < PASSES; pass++) {
@@ -217,10 +235,12 @@ async function runDataset(
     process.stdout.write(`pass ${pass + 1}/${PASSES}\r`);
   }
   for (const r of runners) await r.close();
+  const loadAfter = loadavg();
   const results: ModeResult[] = runners.map((r, k) => {
     const s = samples[k] as { ips: number[]; cpu: number[] };
     return {
       mode: r.mode,
+      ...(r.pixelPath ? { pixelPath: r.pixelPath } : {}),
       imagesPerSecond: s.ips,
       cpuMsPerImage: s.cpu,
       median: median(s.ips),
@@ -230,28 +250,81 @@ async function runDataset(
   const ref = results.find((r) => r.mode.startsWith('torchvision'));
   console.log('');
   console.log(
-    '| pipeline | images/s (median) | per pass | vs torchvision | CPU ms/image (median) | torchvision CPU / this |',
+    `load average ${loadBefore.map((x) => x.toFixed(2)).join(' ')} before the passes, ${loadAfter.map((x) => x.toFixed(2)).join(' ')} after (1, 5, 15 min)`,
   );
-  console.log('|---|---|---|---|---|---|');
+  console.log(
+    '| pipeline | images/s (median) | per pass | vs torchvision | CPU ms/image (median) | images per CPU s | torchvision CPU / this |',
+  );
+  console.log('|---|---|---|---|---|---|---|');
   for (const r of results) {
     const ratio = ref ? `${(r.median / ref.median).toFixed(2)}x` : 'n/a';
     const cpuRatio = ref ? `${(ref.medianCpuMs / r.medianCpuMs).toFixed(2)}x` : 'n/a';
     console.log(
-      `| ${r.mode} | ${r.median.toFixed(1)} | ${r.imagesPerSecond.map((x) => x.toFixed(0)).join(', ')} | ${ratio} | ${r.medianCpuMs.toFixed(2)} | ${cpuRatio} |`,
+      `| ${r.mode} | ${r.median.toFixed(1)} | ${r.imagesPerSecond.map((x) => x.toFixed(0)).join(', ')} | ${ratio} | ${r.medianCpuMs.toFixed(2)} | ${(1000 / r.medianCpuMs).toFixed(0)} | ${cpuRatio} |`,
     );
   }
-  for (const s of skipped) console.log(`| ${s.mode} | skipped: ${s.skipped} | | | | |`);
+  for (const s of skipped) console.log(`| ${s.mode} | skipped: ${s.skipped} | | | | | |`);
   const floor = await decodeFloor(paths);
   const pil = typeof floor.pilMs === 'number' ? `${floor.pilMs.toFixed(2)} ms` : floor.pilMs;
   console.log(
     `\ndecode only, one image at a time, CPU ms/image: sharp ${floor.sharpMs.toFixed(2)} ms, PIL ${pil}`,
+  );
+  const parts = await partCosts(paths);
+  console.log(
+    `one image at a time on one thread, CPU ms/image (medians of ${PART_PASSES}): decode + crop + resize (sharp and the JS enlarging) + float conversion ${parts.geometryMs.toFixed(2)}; whole pipeline ${parts.simdMs.toFixed(2)} with the SIMD kernels, ${parts.jsMs.toFixed(2)} with JS; so the pixel work (conversion aside) costs ${(parts.simdMs - parts.geometryMs).toFixed(2)} on SIMD, ${(parts.jsMs - parts.geometryMs).toFixed(2)} in JS`,
   );
   if (ref) {
     console.log(
       `2x torchvision's CPU time would leave ${(ref.medianCpuMs / 2).toFixed(2)} ms per image for the whole pipeline`,
     );
   }
-  return { dataset, results, skipped, decodeOnlyCpuMs: floor };
+  return {
+    dataset,
+    loadAverage: { before: loadBefore, after: loadAfter },
+    results,
+    skipped,
+    decodeOnlyCpuMs: floor,
+    oneThreadCpuMs: parts,
+  };
+}
+
+const PART_PASSES = 5;
+
+/**
+ * CPU ms per image, one image at a time on one thread (libvips' thread included): the whole imagenetTrain()
+ * on either pixel path, and its geometry alone (RandomResizedCrop + flip to a float HWC image: decode, crop,
+ * resize, conversion), with the same crops and flips. Medians of PART_PASSES passes, interleaved.
+ */
+async function partCosts(paths: string[]): Promise<{ geometryMs: number; simdMs: number; jsMs: number }> {
+  const { compose, imagenetTrain, RandomHorizontalFlip, RandomResizedCrop, usePixelPath } = await import(
+    '../src/index.js'
+  );
+  const { Rng } = await import('@bot/rng');
+  const geometry = compose([new RandomResizedCrop(224), new RandomHorizontalFlip()]);
+  const train = imagenetTrain();
+  const runs = {
+    geometry: () => geometry,
+    simd: () => {
+      usePixelPath('simd');
+      return train;
+    },
+    js: () => {
+      usePixelPath('js');
+      return train;
+    },
+  };
+  const times: Record<keyof typeof runs, number[]> = { geometry: [], simd: [], js: [] };
+  for (let pass = -1; pass < PART_PASSES; pass++) {
+    for (const [name, pick] of Object.entries(runs) as [keyof typeof runs, () => typeof train][]) {
+      const pipeline = pick();
+      const c0 = process.cpuUsage();
+      for (const [i, p] of paths.entries()) await pipeline.apply(p, Rng.derive(1, pass, i));
+      const c = process.cpuUsage(c0);
+      if (pass >= 0) times[name].push((c.user + c.system) / 1000 / paths.length);
+    }
+  }
+  usePixelPath('simd');
+  return { geometryMs: median(times.geometry), simdMs: median(times.simd), jsMs: median(times.js) };
 }
 
 async function main() {

@@ -3,11 +3,17 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { Rng } from '@bot/rng';
 import sharp from 'sharp';
-import { imagenetTrain, type Resampler } from '../src/index.js';
+import { imagenetTrain, type PixelPath, type Resampler, usePixelPath } from '../src/index.js';
 
 sharp.concurrency(1);
 sharp.cache(false);
-const { inFlight, resampler } = workerData as { inFlight: number; resampler: Resampler };
+const { inFlight, resampler, pixelPath } = workerData as {
+  inFlight: number;
+  resampler: Resampler;
+  pixelPath: PixelPath;
+};
+if (usePixelPath(pixelPath) !== pixelPath)
+  throw new Error(`the ${pixelPath} pixel path is not available here`);
 const pipeline = imagenetTrain({ resampler });
 
 parentPort?.on('message', async ({ paths, pass }: { paths: string[]; pass: number }) => {
