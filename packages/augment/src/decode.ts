@@ -2,7 +2,9 @@ import { readFile } from 'node:fs/promises';
 import sharp from 'sharp';
 import { type DecodedBytes, type Resampler, runStageOnPixels, type Size, type Stage } from './geometry.js';
 import type { ImageTensor } from './image-tensor.js';
-import { resampleBilinear } from './resample.js';
+import { pixelKernels } from './pixel-kernels.js';
+import { type ResampleOptions, resampleBilinear } from './resample.js';
+import { resampleBytes } from './resample-bytes.js';
 
 /** An encoded image (JPEG, PNG, WebP, ...) read into memory, with the size from its header. */
 export interface EncodedImage {
@@ -114,25 +116,49 @@ export async function decodeStage(
     .raw({ depth: 'uchar' })
     .toBuffer({ resolveWithObject: true });
   const channels = info.channels;
-  let pixels: Uint8Array | Float32Array = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   if (enlarge) {
-    pixels = resampleBilinear(
-      pixels,
-      curSize.width,
-      curSize.height,
-      channels,
-      enlarge.width,
-      enlarge.height,
-      {
-        quantize: true,
-      },
-    );
-    curSize = enlarge;
+    const pixels = resample(bytes, curSize, channels, enlarge);
+    return finishStage(pixels, enlarge, channels, rest);
   }
+  if (rest.pre === null && rest.resize && channels === 3 && pixelKernels()) {
+    // the `pil` resampler: PIL's filter on the SIMD kernels, to bytes
+    const pixels = resample(bytes, curSize, channels, rest.resize);
+    return finishStage(pixels, rest.resize, channels, { ...rest, resize: null });
+  }
+  return finishStage(bytes, curSize, channels, rest);
+}
+
+/**
+ * PIL's 8-bit bilinear resampling of decoded pixels to `out` (of `region` of them, when given): bytes from the
+ * SIMD kernels for RGB, floats from the JS port otherwise; the same values either way.
+ */
+function resample(
+  pixels: Uint8Array,
+  size: Size,
+  channels: number,
+  out: Size,
+  region?: ResampleOptions['region'],
+): Uint8Array | Float32Array {
+  const kernels = channels === 3 ? pixelKernels() : null;
+  if (kernels) return resampleBytes(kernels, pixels, size.width, size.height, out.width, out.height, region);
+  return resampleBilinear(pixels, size.width, size.height, channels, out.width, out.height, {
+    quantize: true,
+    ...(region ? { region } : {}),
+  });
+}
+
+/** The rest of a stage in JS; bytes with at most a flip left stay bytes, for the pixel work to convert. */
+function finishStage(
+  pixels: Uint8Array | Float32Array,
+  size: Size,
+  channels: number,
+  rest: Stage,
+): ImageTensor | DecodedBytes {
   if (pixels instanceof Uint8Array && !rest.pre && !rest.resize && !rest.post) {
-    return { data: pixels, width: curSize.width, height: curSize.height, channels, hflip: rest.hflip };
+    return { data: pixels, width: size.width, height: size.height, channels, hflip: rest.hflip };
   }
-  const out = runStageOnPixels(pixels, curSize, channels, rest, true);
+  const out = runStageOnPixels(pixels, size, channels, rest, true);
   return { data: out.data, shape: [out.size.height, out.size.width, channels], layout: 'hwc' };
 }
 
@@ -156,7 +182,11 @@ export function jpegShrink(crop: Size, out: Size): number {
  * DCT domain (shrink-on-load), libvips cuts out the pixels around the crop, and the PIL filter resamples the
  * crop's exact (fractional) rectangle to the output size.
  */
-async function shrinkOnLoadStage(image: EncodedImage, stage: Stage, shrink: number): Promise<ImageTensor> {
+async function shrinkOnLoadStage(
+  image: EncodedImage,
+  stage: Stage,
+  shrink: number,
+): Promise<ImageTensor | DecodedBytes> {
   const pre = stage.pre as NonNullable<Stage['pre']>;
   const out = stage.resize as Size;
   const sw = Math.floor(image.width / shrink);
@@ -179,15 +209,12 @@ async function shrinkOnLoadStage(image: EncodedImage, stage: Stage, shrink: numb
     .toColourspace('srgb')
     .raw({ depth: 'uchar' })
     .toBuffer({ resolveWithObject: true });
-  const pixels = resampleBilinear(
+  const pixels = resample(
     new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
-    info.width,
-    info.height,
+    { width: info.width, height: info.height },
     info.channels,
-    out.width,
-    out.height,
-    { quantize: true, region: { x: x0 - left, y: y0 - top, width: x1 - x0, height: y1 - y0 } },
+    out,
+    { x: x0 - left, y: y0 - top, width: x1 - x0, height: y1 - y0 },
   );
-  const rest = runStageOnPixels(pixels, out, info.channels, { ...stage, pre: null, resize: null }, true);
-  return { data: rest.data, shape: [rest.size.height, rest.size.width, info.channels], layout: 'hwc' };
+  return finishStage(pixels, out, info.channels, { ...stage, pre: null, resize: null });
 }

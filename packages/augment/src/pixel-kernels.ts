@@ -43,6 +43,23 @@ interface KernelExports {
     ops: number,
     nops: number,
   ): number;
+  resampleRows(
+    src: number,
+    dst: number,
+    rows: number,
+    inWidth: number,
+    outWidth: number,
+    taps: number,
+    maxTaps: number,
+  ): void;
+  resampleColumns(
+    src: number,
+    dst: number,
+    stride: number,
+    outHeight: number,
+    taps: number,
+    maxTaps: number,
+  ): void;
 }
 
 /** Where a pass reads its pixels: a byte offset, uint8 or float32, and the row width to mirror (0: none). */
@@ -71,6 +88,39 @@ export class PixelKernels {
 
   u8(byteOffset: number, length: number): Uint8Array {
     return new Uint8Array(this.exports.memory.buffer, byteOffset, length);
+  }
+
+  i32(byteOffset: number, length: number): Int32Array {
+    return new Int32Array(this.exports.memory.buffer, byteOffset, length);
+  }
+
+  /**
+   * PIL's horizontal bilinear pass on RGB bytes: `rows` rows of `inWidth` pixels at `src` to `outWidth` pixels
+   * at `dst` (1 byte of slack), with the tap table at `taps` (per output pixel: first input pixel, tap count,
+   * `maxTaps` fixed-point weights, all int32).
+   */
+  resampleRows(
+    src: number,
+    dst: number,
+    rows: number,
+    inWidth: number,
+    outWidth: number,
+    taps: number,
+    maxTaps: number,
+  ): void {
+    this.exports.resampleRows(src, dst, rows, inWidth, outWidth, taps, maxTaps);
+  }
+
+  /** PIL's vertical bilinear pass on rows of `stride` bytes (src and dst with 16 bytes of slack). */
+  resampleColumns(
+    src: number,
+    dst: number,
+    stride: number,
+    outHeight: number,
+    taps: number,
+    maxTaps: number,
+  ): void {
+    this.exports.resampleColumns(src, dst, stride, outHeight, taps, maxTaps);
   }
 
   /**

@@ -13,6 +13,7 @@ import {
   Normalize,
   pixelPath,
   ResizedCrop,
+  resampleBilinear,
   runPixelSteps,
   usePixelPath,
 } from '../src/index.js';
@@ -24,6 +25,7 @@ import {
 } from '../src/pixel-kernels.js';
 import { pixelKernelsWasm } from '../src/pixel-kernels-wasm.js';
 import type { PixelStep } from '../src/pixel-steps.js';
+import { resampleBytes } from '../src/resample-bytes.js';
 import { compile, LAYOUT } from '../tools/build-pixel-kernels.mjs';
 import { diff, f32, fixture, golden } from './helpers.js';
 
@@ -171,6 +173,33 @@ describe('pixel kernels give the bits of the JS passes', () => {
     }
   });
 
+  it("PIL's 8-bit bilinear resampling gives the JS port's values, enlarging, shrinking and on fractional regions", () => {
+    const rng = Rng.from('resample-bytes');
+    for (let trial = 0; trial < 60; trial++) {
+      const [w, h, ow, oh] = [40, 40, 70, 70].map((n) => 1 + Math.floor(rng.uniform() * n)) as number[];
+      const width = w as number;
+      const height = h as number;
+      const src = new Uint8Array(width * height * 3).map(() => Math.floor(rng.uniform() * 256));
+      let region: { x: number; y: number; width: number; height: number } | undefined;
+      if (trial % 3 === 0) {
+        const x = rng.uniform() * width * 0.3;
+        const y = rng.uniform() * height * 0.3;
+        region = {
+          x,
+          y,
+          width: (width - x) * rng.uniformRange(0.5, 1),
+          height: (height - y) * rng.uniformRange(0.5, 1),
+        };
+      }
+      const js = resampleBilinear(src, width, height, 3, ow as number, oh as number, {
+        quantize: true,
+        ...(region ? { region } : {}),
+      });
+      const simd = resampleBytes(kernels, src, width, height, ow as number, oh as number, region);
+      expect(Array.from(simd)).toEqual(Array.from(js));
+    }
+  });
+
   it('the colour jitter fixtures of torchvision, on either path', () => {
     for (const c of golden.colorJitter) {
       const spec = golden.colorInput;
@@ -250,13 +279,19 @@ describe('without WebAssembly SIMD the JS fallback runs, with the same bits', ()
       expect(usePixelPath('simd')).toBe(path);
       outputs[path] = [];
       for (const layout of ['hwc', 'chw'] as const) {
-        for (const options of [{}, { hue: 0.2 }, { lighting: 0 }, { jitter: 0 }]) {
+        for (const options of [
+          {},
+          { hue: 0.2 },
+          { lighting: 0, resampler: 'pil' as const },
+          { jitter: 0, size: 96 },
+          { size: 96, resampler: 'pil' as const },
+        ]) {
           const train = imagenetTrain({ size: 32, layout, ...options });
           for (let i = 0; i < 4; i++) outputs[path].push(await train.apply(file, Rng.derive(7, 0, i)));
         }
       }
     }
-    expect(outputs.simd?.length).toBe(32);
+    expect(outputs.simd?.length).toBe(40);
     for (const [i, out] of (outputs.simd as ImageTensor[]).entries()) {
       expectSameBits(out, (outputs.js as ImageTensor[])[i] as ImageTensor);
     }

@@ -192,6 +192,106 @@ const store = `
                 '(local.get $v1)',
               )})))`;
 
+// PIL's bilinear resampling of 8-bit RGB (src/resample.ts with `quantize`): 22-bit fixed-point weights, sums in
+// int32 (exact: at most 255 x 2^22 < 2^31, as in PIL), rounded half up, shifted, clipped to [0, 255] after each
+// pass. A tap table holds, per output pixel, the first input index, the tap count and maxTaps int32 weights.
+const quantize = (acc) =>
+  `(i32x4.min_s (i32x4.max_s (i32x4.shr_s (i32x4.add ${acc} (local.get $half)) (i32.const 22)) (local.get $zero)) (local.get $max))`;
+const widen = ['low', 'high'].flatMap((h) =>
+  ['low', 'high'].map((q) => `(i32x4.extend_${q}_i16x8_u (i16x8.extend_${h}_i8x16_u (local.get $v)))`),
+);
+const resample = `
+  ;; Horizontal pass over rows of RGB bytes: rows x inWidth pixels at src to rows x outWidth pixels at dst.
+  ;; Reads and writes one byte past a pixel (dst needs 1 byte of slack).
+  (func (export "resampleRows") (param $src i32) (param $dst i32) (param $rows i32) (param $inWidth i32)
+    (param $outWidth i32) (param $taps i32) (param $maxTaps i32)
+    (local $y i32) (local $o i32) (local $tp i32) (local $wp i32) (local $px i32) (local $k i32) (local $count i32)
+    (local $entry i32) (local $rowIn i32) (local $acc v128) (local $half v128) (local $zero v128) (local $max v128)
+    (local.set $half (i32x4.splat (i32.const 2097152)))
+    (local.set $max (i32x4.splat (i32.const 255)))
+    (local.set $entry (i32.shl (i32.add (local.get $maxTaps) (i32.const 2)) (i32.const 2)))
+    (block $rowsDone
+      (loop $row
+        (br_if $rowsDone (i32.ge_u (local.get $y) (local.get $rows)))
+        (local.set $rowIn (i32.add (local.get $src) (i32.mul (i32.mul (local.get $y) (local.get $inWidth)) (i32.const 3))))
+        (local.set $tp (local.get $taps))
+        (local.set $o (i32.const 0))
+        (block $outDone
+          (loop $out
+            (br_if $outDone (i32.ge_u (local.get $o) (local.get $outWidth)))
+            (local.set $px (i32.add (local.get $rowIn) (i32.mul (i32.load (local.get $tp)) (i32.const 3))))
+            (local.set $count (i32.load offset=4 (local.get $tp)))
+            (local.set $wp (i32.add (local.get $tp) (i32.const 8)))
+            (local.set $acc (local.get $zero))
+            (local.set $k (i32.const 0))
+            (block $tapsDone
+              (loop $tap
+                (br_if $tapsDone (i32.ge_u (local.get $k) (local.get $count)))
+                (local.set $acc (i32x4.add (local.get $acc)
+                  (i32x4.mul (i32x4.splat (i32.load (local.get $wp)))
+                    (i32x4.extend_low_i16x8_u (i16x8.extend_low_i8x16_u (v128.load32_zero (local.get $px)))))))
+                (local.set $px (i32.add (local.get $px) (i32.const 3)))
+                (local.set $wp (i32.add (local.get $wp) (i32.const 4)))
+                (local.set $k (i32.add (local.get $k) (i32.const 1)))
+                (br $tap)))
+            (local.set $acc ${quantize('(local.get $acc)')})
+            (v128.store32_lane 0 (local.get $dst)
+              (i8x16.narrow_i16x8_u (i16x8.narrow_i32x4_s (local.get $acc) (local.get $acc)) (local.get $zero)))
+            (local.set $dst (i32.add (local.get $dst) (i32.const 3)))
+            (local.set $tp (i32.add (local.get $tp) (local.get $entry)))
+            (local.set $o (i32.add (local.get $o) (i32.const 1)))
+            (br $out)))
+        (local.set $y (i32.add (local.get $y) (i32.const 1)))
+        (br $row))))
+
+  ;; Vertical pass over rows of stride bytes: each output row blends input rows, 16 bytes at a time. Reads
+  ;; and writes up to 15 bytes past a row (src and dst need 16 bytes of slack).
+  (func (export "resampleColumns") (param $src i32) (param $dst i32) (param $stride i32) (param $outHeight i32)
+    (param $taps i32) (param $maxTaps i32)
+    (local $o i32) (local $i i32) (local $k i32) (local $count i32) (local $tp i32) (local $wp i32) (local $at i32)
+    (local $rowIn i32) (local $entry i32) (local $w v128) (local $v v128)
+    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128) (local $half v128) (local $zero v128) (local $max v128)
+    (local.set $half (i32x4.splat (i32.const 2097152)))
+    (local.set $max (i32x4.splat (i32.const 255)))
+    (local.set $entry (i32.shl (i32.add (local.get $maxTaps) (i32.const 2)) (i32.const 2)))
+    (local.set $tp (local.get $taps))
+    (block $rowsDone
+      (loop $row
+        (br_if $rowsDone (i32.ge_u (local.get $o) (local.get $outHeight)))
+        (local.set $rowIn (i32.add (local.get $src) (i32.mul (i32.load (local.get $tp)) (local.get $stride))))
+        (local.set $count (i32.load offset=4 (local.get $tp)))
+        (local.set $i (i32.const 0))
+        (block $colsDone
+          (loop $col
+            (br_if $colsDone (i32.ge_u (local.get $i) (local.get $stride)))
+            (local.set $a0 (local.get $zero))
+            (local.set $a1 (local.get $zero))
+            (local.set $a2 (local.get $zero))
+            (local.set $a3 (local.get $zero))
+            (local.set $at (i32.add (local.get $rowIn) (local.get $i)))
+            (local.set $wp (i32.add (local.get $tp) (i32.const 8)))
+            (local.set $k (i32.const 0))
+            (block $tapsDone
+              (loop $tap
+                (br_if $tapsDone (i32.ge_u (local.get $k) (local.get $count)))
+                (local.set $w (i32x4.splat (i32.load (local.get $wp))))
+                (local.set $v (v128.load (local.get $at)))
+${widen.map((e, q) => `                (local.set $a${q} (i32x4.add (local.get $a${q}) (i32x4.mul (local.get $w) ${e})))`).join('\n')}
+                (local.set $at (i32.add (local.get $at) (local.get $stride)))
+                (local.set $wp (i32.add (local.get $wp) (i32.const 4)))
+                (local.set $k (i32.add (local.get $k) (i32.const 1)))
+                (br $tap)))
+            (v128.store (i32.add (local.get $dst) (local.get $i))
+              (i8x16.narrow_i16x8_u
+                (i16x8.narrow_i32x4_s ${quantize('(local.get $a0)')} ${quantize('(local.get $a1)')})
+                (i16x8.narrow_i32x4_s ${quantize('(local.get $a2)')} ${quantize('(local.get $a3)')})))
+            (local.set $i (i32.add (local.get $i) (i32.const 16)))
+            (br $col)))
+        (local.set $dst (i32.add (local.get $dst) (local.get $stride)))
+        (local.set $tp (i32.add (local.get $tp) (local.get $entry)))
+        (local.set $o (i32.add (local.get $o) (i32.const 1)))
+        (br $row))))`;
+
 export const wat = `;; Generated by tools/build-pixel-kernels.mjs: do not edit.
 (module
   (memory (export "memory") 1)
@@ -280,7 +380,9 @@ ${store}
                   (i32.const ${LAYOUT.scratchOut}) (i32.mul (local.get $valid) (i32.const 12)))))))
         (local.set $p (i32.add (local.get $p) (i32.const 4)))
         (br $blocks)))
-    (local.get $sum)))
+    (local.get $sum))
+${resample}
+)
 `;
 
 /** The module's bytes, assembled by wabt from `wat`. */
