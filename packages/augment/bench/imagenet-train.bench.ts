@@ -199,7 +199,7 @@ async function runDataset(
   results: ModeResult[];
   skipped: { mode: string; skipped: string }[];
   decodeOnlyCpuMs: { sharpMs: number; pilMs: number | string };
-  oneThreadCpuMs: { geometryMs: number; simdMs: number; jsMs: number };
+  oneThreadCpuMs: PartCosts;
 }> {
   const dataset = `${count} JPEGs ${width}x${height} q90`;
   const dir = join(tmpdir(), `bot-augment-bench-${width}x${height}-q90`);
@@ -270,8 +270,9 @@ async function runDataset(
     `\ndecode only, one image at a time, CPU ms/image: sharp ${floor.sharpMs.toFixed(2)} ms, PIL ${pil}`,
   );
   const parts = await partCosts(paths);
+  const { geometry: g, whole: w } = parts;
   console.log(
-    `one image at a time on one thread, CPU ms/image (medians of ${PART_PASSES}): decode + crop + resize (sharp and the JS enlarging) + float conversion ${parts.geometryMs.toFixed(2)}; whole pipeline ${parts.simdMs.toFixed(2)} with the SIMD kernels, ${parts.jsMs.toFixed(2)} with JS; so the pixel work (conversion aside) costs ${(parts.simdMs - parts.geometryMs).toFixed(2)} on SIMD, ${(parts.jsMs - parts.geometryMs).toFixed(2)} in JS`,
+    `one image at a time on one thread, CPU ms/image (medians of ${PART_PASSES}), SIMD / JS: decode + crop + resize + flip + conversion to float ${g.simd.toFixed(2)} / ${g.js.toFixed(2)}; colour jitter + lighting + Normalize on top ${(w.simd - g.simd).toFixed(2)} / ${(w.js - g.js).toFixed(2)}; whole pipeline ${w.simd.toFixed(2)} / ${w.js.toFixed(2)}`,
   );
   if (ref) {
     console.log(
@@ -290,41 +291,49 @@ async function runDataset(
 
 const PART_PASSES = 5;
 
+interface PartCosts {
+  /** Decode, crop, resize, flip and the conversion to float (through an identity Normalize). */
+  geometry: { simd: number; js: number };
+  /** The whole imagenetTrain(). */
+  whole: { simd: number; js: number };
+}
+
 /**
- * CPU ms per image, one image at a time on one thread (libvips' thread included): the whole imagenetTrain()
- * on either pixel path, and its geometry alone (RandomResizedCrop + flip to a float HWC image: decode, crop,
- * resize, conversion), with the same crops and flips. Medians of PART_PASSES passes, interleaved.
+ * CPU ms per image, one image at a time on one thread (libvips' thread included), on either pixel path: the
+ * whole imagenetTrain(), and its geometry alone (RandomResizedCrop + flip, then an identity Normalize so that
+ * the conversion to float runs where the pixel work would run it), with the same crops and flips. Medians
+ * of PART_PASSES passes, interleaved.
  */
-async function partCosts(paths: string[]): Promise<{ geometryMs: number; simdMs: number; jsMs: number }> {
-  const { compose, imagenetTrain, RandomHorizontalFlip, RandomResizedCrop, usePixelPath } = await import(
-    '../src/index.js'
-  );
+async function partCosts(paths: string[]): Promise<PartCosts> {
+  const { compose, imagenetTrain, Normalize, RandomHorizontalFlip, RandomResizedCrop, usePixelPath } =
+    await import('../src/index.js');
   const { Rng } = await import('@bot/rng');
-  const geometry = compose([new RandomResizedCrop(224), new RandomHorizontalFlip()]);
-  const train = imagenetTrain();
-  const runs = {
-    geometry: () => geometry,
-    simd: () => {
-      usePixelPath('simd');
-      return train;
-    },
-    js: () => {
-      usePixelPath('js');
-      return train;
-    },
+  const pipelines = {
+    geometry: compose([
+      new RandomResizedCrop(224),
+      new RandomHorizontalFlip(),
+      new Normalize({ mean: [0, 0, 0], std: [1, 1, 1] }),
+    ]),
+    whole: imagenetTrain(),
   };
-  const times: Record<keyof typeof runs, number[]> = { geometry: [], simd: [], js: [] };
+  const times = {
+    geometry: { simd: [] as number[], js: [] as number[] },
+    whole: { simd: [] as number[], js: [] as number[] },
+  };
   for (let pass = -1; pass < PART_PASSES; pass++) {
-    for (const [name, pick] of Object.entries(runs) as [keyof typeof runs, () => typeof train][]) {
-      const pipeline = pick();
-      const c0 = process.cpuUsage();
-      for (const [i, p] of paths.entries()) await pipeline.apply(p, Rng.derive(1, pass, i));
-      const c = process.cpuUsage(c0);
-      if (pass >= 0) times[name].push((c.user + c.system) / 1000 / paths.length);
+    for (const part of ['geometry', 'whole'] as const) {
+      for (const path of ['simd', 'js'] as const) {
+        usePixelPath(path);
+        const c0 = process.cpuUsage();
+        for (const [i, p] of paths.entries()) await pipelines[part].apply(p, Rng.derive(1, pass, i));
+        const c = process.cpuUsage(c0);
+        if (pass >= 0) times[part][path].push((c.user + c.system) / 1000 / paths.length);
+      }
     }
   }
   usePixelPath('simd');
-  return { geometryMs: median(times.geometry), simdMs: median(times.simd), jsMs: median(times.js) };
+  const med = (t: { simd: number[]; js: number[] }) => ({ simd: median(t.simd), js: median(t.js) });
+  return { geometry: med(times.geometry), whole: med(times.whole) };
 }
 
 async function main() {
