@@ -58,6 +58,7 @@ export async function replicaStepsByPath(
           backend: 'wasm',
           options: { size, numClasses },
         });
+        if (round === 0) log(`${replicas} replicas, ${path}: ${pool.backendReason}`);
         try {
           // Two warm-up steps: V8 tiers the wasm functions up once they are hot.
           for (let i = 0; i < 2; i++) await pool.step({ images, shape, labels });

@@ -51,7 +51,7 @@ export type ToWorker =
   | { type: 'close' };
 
 export type FromWorker =
-  | { type: 'ready'; layout: VariableLayout[]; backend: string }
+  | { type: 'ready'; layout: VariableLayout[]; backend: string; backendReason: string }
   | { type: 'shared' }
   | { type: 'grads'; loss: number; finite: boolean; ms: number }
   | { type: 'applied'; stepped: boolean }

@@ -40,6 +40,8 @@ export interface ReplicaPool {
   readonly replicas: number;
   /** Backend each worker is running. */
   readonly backend: string;
+  /** Why replica 0 took it: `@bot/backend`'s reason (on wasm it names the GEMM path), or how it was set. */
+  readonly backendReason: string;
   /** The variables' names, shapes and offsets in the flattened buffers. */
   readonly layout: readonly VariableLayout[];
   /**
@@ -183,6 +185,7 @@ export async function createReplicaPool(options: ReplicaPoolOptions): Promise<Re
     return {
       replicas: count,
       backend: (ready[0] as (typeof ready)[number]).backend,
+      backendReason: (ready[0] as (typeof ready)[number]).backendReason,
       layout,
       async step(input) {
         checkBatch(input);

@@ -50,7 +50,7 @@ function gradientsOf(r: number): NamedTensorMap {
 }
 
 async function init(message: Extract<ToWorker, { type: 'init' }>) {
-  const backend = await selectWorkerBackend(message.backend);
+  const { name: backend, reason: backendReason } = await selectWorkerBackend(message.backend);
   const module = (await import(message.module)) as {
     createReplica?: ReplicaFactory;
     default?: ReplicaFactory;
@@ -75,7 +75,7 @@ async function init(message: Extract<ToWorker, { type: 'init' }>) {
     return entry;
   });
   replica = { spec, step, layout, index: message.replica, replicas: message.replicas };
-  send({ type: 'ready', layout, backend });
+  send({ type: 'ready', layout, backend, backendReason });
 }
 
 async function handle(message: ToWorker) {

@@ -1,7 +1,7 @@
 import { getBackend, setBackend } from '@tensorflow/tfjs-core';
 
 interface BackendModule {
-  selectBackend(options: { prefer?: string }): Promise<{ name: string }>;
+  selectBackend(options: { prefer?: string }): Promise<{ name: string; reason: string }>;
 }
 
 /**
@@ -9,7 +9,9 @@ interface BackendModule {
  * peer is installed (it registers the wasm training kernels), else `tf.setBackend(name)`. The specifier is
  * not a literal, so that building this package does not need @bot/backend.
  */
-export async function selectWorkerBackend(name: string | undefined): Promise<string> {
+export async function selectWorkerBackend(
+  name: string | undefined,
+): Promise<{ name: string; reason: string }> {
   const specifier = '@bot/backend';
   let backend: BackendModule | undefined;
   try {
@@ -17,9 +19,12 @@ export async function selectWorkerBackend(name: string | undefined): Promise<str
   } catch {
     backend = undefined;
   }
-  if (backend) return (await backend.selectBackend(name === undefined ? {} : { prefer: name })).name;
+  if (backend) {
+    const choice = await backend.selectBackend(name === undefined ? {} : { prefer: name });
+    return { name: choice.name, reason: choice.reason };
+  }
   if (name !== undefined && !(await setBackend(name))) {
     throw new Error(`backend ${JSON.stringify(name)} could not be initialised in the replica worker`);
   }
-  return getBackend();
+  return { name: getBackend(), reason: 'tf.setBackend (no @bot/backend installed)' };
 }

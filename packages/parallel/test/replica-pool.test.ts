@@ -19,6 +19,23 @@ afterAll(async () => {
 });
 
 describe('createReplicaPool', () => {
+  it("reports why its workers took their backend: @bot/backend's reason, with the wasm GEMM path the environment chose", async () => {
+    const saved = process.env.BOT_WASM_FMA;
+    try {
+      // A worker's environment is a copy of the parent's when the pool starts it.
+      process.env.BOT_WASM_FMA = '0';
+      const xnnpack = await createReplicaPool({ module, replicas: 1, options, backend: 'wasm' });
+      delete process.env.BOT_WASM_FMA;
+      const auto = await createReplicaPool({ module, replicas: 1, options, backend: 'wasm' });
+      pools.push(xnnpack, auto);
+      expect(xnnpack.backendReason).toContain('convolution GEMMs on XNNPACK (BOT_WASM_FMA=0)');
+      expect(auto.backendReason).toContain('microkernels with FMA');
+    } finally {
+      if (saved === undefined) delete process.env.BOT_WASM_FMA;
+      else process.env.BOT_WASM_FMA = saved;
+    }
+  });
+
   it('2 replicas on half batches take the same step as 1 replica on the whole batch (no batch norm)', async () => {
     const single = await createReplicaPool({ module, replicas: 1, options, backend: 'wasm' });
     const pair = await createReplicaPool({ module, replicas: 2, options, backend: 'wasm' });
