@@ -94,7 +94,7 @@ const REASONS: Record<BackendName, string> = {
     'libtensorflow with CUDA: the fastest where a GPU and @tensorflow/tfjs-node-gpu are installed',
   webgpu: 'WebGPU compute shaders on the GPU',
   tensorflow: 'native libtensorflow on the CPU (all cores, oneDNN)',
-  wasm: 'XNNPACK in WebAssembly (SIMD) with @bot/backend training kernels; one core per instance',
+  wasm: 'WebAssembly SIMD: XNNPACK with @bot/backend training kernels; one core per instance',
   webgl: 'WebGL2 fragment shaders on the GPU',
   cpu: 'pure JavaScript reference backend (about 1 GFLOP/s): small tensors only',
 };
