@@ -43,6 +43,11 @@ interface KernelExports {
     ops: number,
     nops: number,
   ): number;
+  /**
+   * PIL's horizontal bilinear pass on RGB bytes: `rows` rows of `inWidth` pixels at `src` to `outWidth` pixels
+   * at `dst` (1 byte of slack), with the tap table at `taps` (per output pixel: first input pixel, tap count,
+   * `maxTaps` fixed-point weights, all int32).
+   */
   resampleRows(
     src: number,
     dst: number,
@@ -52,6 +57,7 @@ interface KernelExports {
     taps: number,
     maxTaps: number,
   ): void;
+  /** PIL's vertical bilinear pass on rows of `stride` bytes (src and dst with 16 bytes of slack). */
   resampleColumns(
     src: number,
     dst: number,
@@ -94,33 +100,13 @@ export class PixelKernels {
     return new Int32Array(this.exports.memory.buffer, byteOffset, length);
   }
 
-  /**
-   * PIL's horizontal bilinear pass on RGB bytes: `rows` rows of `inWidth` pixels at `src` to `outWidth` pixels
-   * at `dst` (1 byte of slack), with the tap table at `taps` (per output pixel: first input pixel, tap count,
-   * `maxTaps` fixed-point weights, all int32).
-   */
-  resampleRows(
-    src: number,
-    dst: number,
-    rows: number,
-    inWidth: number,
-    outWidth: number,
-    taps: number,
-    maxTaps: number,
-  ): void {
-    this.exports.resampleRows(src, dst, rows, inWidth, outWidth, taps, maxTaps);
+  /** The resampling passes of the module, called as they are (see `KernelExports`). */
+  get resampleRows(): KernelExports['resampleRows'] {
+    return this.exports.resampleRows;
   }
 
-  /** PIL's vertical bilinear pass on rows of `stride` bytes (src and dst with 16 bytes of slack). */
-  resampleColumns(
-    src: number,
-    dst: number,
-    stride: number,
-    outHeight: number,
-    taps: number,
-    maxTaps: number,
-  ): void {
-    this.exports.resampleColumns(src, dst, stride, outHeight, taps, maxTaps);
+  get resampleColumns(): KernelExports['resampleColumns'] {
+    return this.exports.resampleColumns;
   }
 
   /**
