@@ -65,12 +65,12 @@ export async function replicaStepsByPath(
           for (let i = 0; i < steps; i++) {
             const cpuStart = process.cpuUsage();
             const start = performance.now();
-            const { loss } = await pool.step({ images, shape, labels });
+            const { loss, replicaMs } = await pool.step({ images, shape, labels });
             const used = process.cpuUsage(cpuStart);
             result.wallMs.push(performance.now() - start);
             result.cpuMs.push((used.user + used.system) / 1000);
             log(
-              `${replicas} replicas, ${path}, round ${round}, step ${i}: ${(result.wallMs.at(-1) as number).toFixed(0)} ms (CPU ${(result.cpuMs.at(-1) as number).toFixed(0)} ms), loss ${loss}`,
+              `${replicas} replicas, ${path}, round ${round}, step ${i}: ${(result.wallMs.at(-1) as number).toFixed(0)} ms (CPU ${(result.cpuMs.at(-1) as number).toFixed(0)} ms; forward + backward in the replicas ${replicaMs.map((m) => m.toFixed(0)).join(', ')} ms), loss ${loss}`,
             );
           }
         } catch (error) {
