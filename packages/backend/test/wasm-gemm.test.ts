@@ -16,6 +16,7 @@ import type { WasmBackendLike } from '../src/wasm-kernel-scope.js';
 import { compileGemm } from '../tools/build-simd-kernels.mjs';
 import {
   backpropFilter,
+  backpropInput,
   caseGradients,
   cases,
   describeCase,
@@ -233,6 +234,30 @@ describe('convolution gradients on the FMA and non-FMA microkernels match the cp
       }
     }, 120_000);
   }
+
+  it('on the microkernels, dX by convolution (stride 1 and the stride phases) and dW by taps (batch 32 too) call no XNNPACK kernel', async () => {
+    configureWasmGemm(true);
+    // 24 x 22 'same': the shift grid (26 x 24) is within 1.2x the output, so dW takes the taps.
+    const x = tf.tensor4d(random(32 * 24 * 22 * 8), [32, 24, 22, 8]);
+    const w = tf.tensor4d(random(3 * 3 * 8 * 16), [3, 3, 8, 16]);
+    const dy1 = tf.tensor4d(random(32 * 24 * 22 * 16), [32, 24, 22, 16]);
+    const dy2 = tf.tensor4d(random(32 * 12 * 11 * 16), [32, 12, 11, 16]);
+    KernelScope.timings = new Map();
+    try {
+      tf.dispose([
+        backpropInput(x.shape, dy1, w, [1, 1], 'same'),
+        backpropInput(x.shape, dy2, w, [2, 2], 'same'),
+        backpropFilter(x, dy1, w.shape, [1, 1], 'same'),
+      ]);
+      const names = [...KernelScope.timings.keys()];
+      expect(names).toContain('Gemm(relaxed)');
+      expect(names).not.toContain('Conv2D');
+      expect(names).not.toContain('BatchMatMul');
+    } finally {
+      KernelScope.timings = undefined;
+      tf.dispose([x, w, dy1, dy2]);
+    }
+  });
 
   it('the FMA kernels are the ones running (profiled under their own name)', async () => {
     configureWasmGemm(true);
