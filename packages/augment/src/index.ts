@@ -4,7 +4,7 @@ export * from './crop.js';
 export type { EncodedImage } from './decode.js';
 export { headerSize, openEncoded } from './decode.js';
 export * from './flip.js';
-export type { Box, GeometryOp, Resampler, Size } from './geometry.js';
+export type { Box, DecodedBytes, GeometryOp, Resampler, Size } from './geometry.js';
 export { geometryOnTensor } from './geometry.js';
 export * from './image-tensor.js';
 export * from './lambda.js';
