@@ -1,12 +1,8 @@
 import type { TensorInfo } from '@tensorflow/tfjs-core';
+import { GEMM_KC as KC, GEMM_MC as MC, recordGemmTime } from './gemm-blocking.js';
 import { heapAddress } from './simd-kernels.js';
 import { gemmKernels } from './wasm-gemm.js';
-import { KernelScope, type WasmBackendLike } from './wasm-kernel-scope.js';
-
-/** Rows of dy packed per pass (as in gemmOnHeap): a kc x 8 panel stays in L1. */
-const KC = 256;
-/** Input channels per GEMM call: an MC x KC block of x^T (128 KiB) stays in L2 across the panels. */
-const MC = 128;
+import type { KernelScope, WasmBackendLike } from './wasm-kernel-scope.js';
 
 /**
  * dW [kh, kw, Cin, Cout] from x laid out channel-first on the stride-phase grid (`phases` [s*s, Cin,
@@ -24,8 +20,7 @@ export function backpropFilterTapsOnGemm(
   layout: { kh: number; kw: number; sh: number; sw: number; wq: number; rows: number },
   flavour: 'relaxed' | 'simd',
 ): TensorInfo {
-  const timings = KernelScope.timings;
-  const start = timings === undefined ? 0 : performance.now();
+  const start = performance.now();
   const { kh, kw, sh, sw, wq, rows } = layout;
   const [, cin, phaseRows] = phases.shape as [number, number, number];
   const cout = dyFlat.shape[1] as number;
@@ -69,9 +64,6 @@ export function backpropFilterTapsOnGemm(
       }
     }
   }
-  if (timings !== undefined) {
-    const name = `Gemm(${flavour})`;
-    timings.set(name, (timings.get(name) ?? 0) + performance.now() - start);
-  }
+  recordGemmTime(flavour, start);
   return dw;
 }

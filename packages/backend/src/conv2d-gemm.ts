@@ -1,21 +1,13 @@
 import type { TensorInfo } from '@tensorflow/tfjs-core';
+import { GEMM_KC, recordGemmTime } from './gemm-blocking.js';
+import type { ConvGeometry } from './heap-layout.js';
 import { heapAddress } from './simd-kernels.js';
 import { gemmKernels } from './wasm-gemm.js';
-import { KernelScope, type WasmBackendLike } from './wasm-kernel-scope.js';
+import type { KernelScope, WasmBackendLike } from './wasm-kernel-scope.js';
 
-/** Where a convolution's taps start reading its input, and how far apart its outputs read. */
-export interface GemmConvGeometry {
-  sh: number;
-  sw: number;
-  /** Rows (columns) of zeros before the input; negative: that many rows (columns) skipped. */
-  padTop: number;
-  padLeft: number;
-  outH: number;
-  outW: number;
-}
+/** The geometry `convOnGemm` takes: a filter's strides, leading padding (negative: rows or columns skipped) and output size. */
+export type GemmConvGeometry = Omit<ConvGeometry, 'kh' | 'kw'>;
 
-/** Depth of one packed panel of B (as in gemmOnHeap): kc x 8 floats stay in L1 while rows stream past. */
-const KC = 256;
 /** Bytes of output rows accumulated over every tap before the next rows start: they stay in L2. */
 const OUTPUT_BLOCK_BYTES = 256 * 1024;
 /**
@@ -47,21 +39,19 @@ export function convOnGemm(
   geometry: GemmConvGeometry,
   flavour: 'relaxed' | 'simd',
 ): TensorInfo {
-  const timings = KernelScope.timings;
-  const start = timings === undefined ? 0 : performance.now();
-  const out = convTaps(scope, x, filter, geometry, flavour);
-  if (timings !== undefined) {
-    const name = `Gemm(${flavour})`;
-    timings.set(name, (timings.get(name) ?? 0) + performance.now() - start);
+  const start = performance.now();
+  try {
+    return convTaps(scope, x, filter, geometry, flavour);
+  } finally {
+    recordGemmTime(flavour, start);
   }
-  return out;
 }
 
 function convTaps(
   scope: KernelScope<WasmBackendLike>,
   x: TensorInfo,
   filter: TensorInfo,
-  geometry: GemmConvGeometry,
+  { sh, sw, padTop, padLeft, outH, outW }: GemmConvGeometry,
   flavour: 'relaxed' | 'simd',
 ): TensorInfo {
   const [n, h, w, cin] = x.shape as [number, number, number, number];
@@ -69,7 +59,6 @@ function convTaps(
   if (filterCin !== cin) {
     throw new Error(`convOnGemm: the filter's input channels (${filterCin}) must equal x's (${cin})`);
   }
-  const { sh, sw, padTop, padLeft, outH, outW } = geometry;
   const { backend } = scope;
   const out = scope.adopt(backend.makeOutput([n, outH, outW, cout], 'float32'));
   if (n * outH * outW * cout === 0) return out;
@@ -100,8 +89,8 @@ function convTaps(
     for (let u = 0; u < p.rows; u++) {
       for (let v = 0; v < p.cols; v += run / cin) {
         const tap = (p.a + sh * u) * kw + (p.b + sw * v);
-        for (let k0 = 0; k0 < run; k0 += KC) {
-          const depth = Math.min(KC, run - k0);
+        for (let k0 = 0; k0 < run; k0 += GEMM_KC) {
+          const depth = Math.min(GEMM_KC, run - k0);
           gemms.push({ phase, u, depth, kOffset: v * cin + k0, bRow: tap * cin + k0, packed: packedFloats });
           packedFloats += panelCols * depth;
         }
@@ -217,12 +206,10 @@ function fillPhaseGrids(
 }
 
 /** A convolution `convOnGemm` would run, by its sizes. */
-export interface GemmConvShape extends GemmConvGeometry {
+export interface GemmConvShape extends ConvGeometry {
   n: number;
   cin: number;
   cout: number;
-  kh: number;
-  kw: number;
 }
 
 /**

@@ -23,6 +23,13 @@ interface Conv {
   gemm: boolean;
 }
 
+const explicit = (top: number, bottom: number, left: number, right: number): ExplicitPad => [
+  [0, 0],
+  [top, bottom],
+  [left, right],
+  [0, 0],
+];
+
 const convs: Conv[] = [
   { x: [2, 7, 5, 6], kh: 1, kw: 1, cout: 9, stride: [1, 1], pad: 'same', gemm: true },
   { x: [1, 9, 9, 64], kh: 1, kw: 1, cout: 130, stride: [1, 1], pad: 'valid', gemm: true },
@@ -36,12 +43,7 @@ const convs: Conv[] = [
     kw: 3,
     cout: 8,
     stride: [1, 1],
-    pad: [
-      [0, 0],
-      [2, 0],
-      [0, 1],
-      [0, 0],
-    ],
+    pad: explicit(2, 0, 0, 1),
     gemm: true,
   },
   { x: [1, 12, 13, 2], kh: 7, kw: 7, cout: 6, stride: [1, 1], pad: 'same', gemm: true },
@@ -57,12 +59,7 @@ const convs: Conv[] = [
     kw: 7,
     cout: 5,
     stride: [2, 2],
-    pad: [
-      [0, 0],
-      [3, 2],
-      [1, 3],
-      [0, 0],
-    ],
+    pad: explicit(3, 2, 1, 3),
     gemm: true,
   },
   { x: [2, 7, 9, 65], kh: 3, kw: 2, cout: 3, stride: [3, 2], pad: 'same', gemm: true },
@@ -87,47 +84,42 @@ const convs: Conv[] = [
   { x: [1, 6, 6, 8], kh: 3, kw: 3, cout: 8, stride: [1, 1], pad: 'same', bias: true, gemm: false },
 ];
 
-function forward(c: Conv, data: { x: Float32Array; w: Float32Array; b: Float32Array }) {
-  return tf.tidy(() => {
-    const x = tf.tensor4d(data.x, c.x);
-    const w = tf.tensor4d(data.w, [c.kh, c.kw, c.x[3], c.cout]);
-    const conv = tf.conv2d(x, w, c.stride, c.pad);
-    const fused = tf.fused.conv2d({
-      x,
-      filter: w,
-      strides: c.stride,
-      pad: c.pad,
-      ...(c.bias ? { bias: tf.tensor1d(data.b) } : {}),
-      ...(c.relu ? { activation: 'relu' as const } : {}),
-    });
-    // The gradients through the fused op (tfjs-layers' path): dX and dW of sum(y * y).
-    const [dx, dw] = tf.grads((xi: tf.Tensor, wi: tf.Tensor) =>
-      tf.sum(
-        tf.square(
-          tf.fused.conv2d({ x: xi as tf.Tensor4D, filter: wi as tf.Tensor4D, strides: c.stride, pad: c.pad }),
-        ),
-      ),
-    )([x, w]);
-    return [conv, fused, dx, dw].map((t) => (t as tf.Tensor).dataSync() as Float32Array);
+type Data = { x: Float32Array; w: Float32Array; b: Float32Array };
+
+/** The case's fused convolution, with its bias and activation, of x and w (by default the case's data). */
+function fused(c: Conv, data: Data, x = tf.tensor4d(data.x, c.x), w = filterOf(c, data)) {
+  return tf.fused.conv2d({
+    x,
+    filter: w,
+    strides: c.stride,
+    pad: c.pad,
+    ...(c.bias ? { bias: tf.tensor1d(data.b) } : {}),
+    ...(c.relu ? { activation: 'relu' as const } : {}),
   });
 }
 
-/** Whether the case's forward convolution (fused, with its bias and activation) alone reached the microkernels. */
-function reachesGemm(c: Conv, data: { x: Float32Array; w: Float32Array; b: Float32Array }): boolean {
+const filterOf = (c: Conv, data: Data) => tf.tensor4d(data.w, [c.kh, c.kw, c.x[3], c.cout]);
+
+function forward(c: Conv, data: Data) {
+  return tf.tidy(() => {
+    const x = tf.tensor4d(data.x, c.x);
+    const w = filterOf(c, data);
+    const conv = tf.conv2d(x, w, c.stride, c.pad);
+    // The gradients through the fused op (tfjs-layers' path) without bias: dX and dW of sum(y * y).
+    const [dx, dw] = tf.grads((xi: tf.Tensor, wi: tf.Tensor) =>
+      tf.sum(
+        tf.square(fused({ ...c, bias: false, relu: false }, data, xi as tf.Tensor4D, wi as tf.Tensor4D)),
+      ),
+    )([x, w]);
+    return [conv, fused(c, data, x, w), dx, dw].map((t) => (t as tf.Tensor).dataSync() as Float32Array);
+  });
+}
+
+/** Whether the case's forward convolution alone reached the microkernels. */
+function reachesGemm(c: Conv, data: Data): boolean {
   KernelScope.timings = new Map();
   try {
-    tf.tidy(() =>
-      tf.fused
-        .conv2d({
-          x: tf.tensor4d(data.x, c.x),
-          filter: tf.tensor4d(data.w, [c.kh, c.kw, c.x[3], c.cout]),
-          strides: c.stride,
-          pad: c.pad,
-          ...(c.bias ? { bias: tf.tensor1d(data.b) } : {}),
-          ...(c.relu ? { activation: 'relu' as const } : {}),
-        })
-        .dataSync(),
-    );
+    tf.tidy(() => fused(c, data).dataSync());
     return [...KernelScope.timings.keys()].some((name) => name.startsWith('Gemm('));
   } finally {
     KernelScope.timings = undefined;
