@@ -116,7 +116,7 @@ export async function benchFma(options: { size: number; batch: number; rounds: n
   tf.dispose([a, b]);
   for (const p of paths) result.matmul.gflops[p] = rate((2 * n ** 3) / 1e6, mm, p);
 
-  // ResNet-50's layer1 3x3 conv (56x56, 64 -> 64) at batch 2: forward (XNNPACK on every path), dX, dW.
+  // ResNet-50's layer1 3x3 conv (56x56, 64 -> 64) at batch 2: forward, dX, dW (each on the path's GEMM).
   const x = tf.randomNormal([2, 56, 56, 64]) as tf.Tensor4D;
   const w = tf.randomNormal([3, 3, 64, 64], 0, 0.05) as tf.Tensor4D;
   const dy = tf.randomNormal([2, 56, 56, 64]) as tf.Tensor4D;
