@@ -86,11 +86,12 @@ export function conv2DBackpropFilterWasm(args: {
   const gridFits = hq * wq <= maxGridWaste * ho * wo;
   const { path } = wasmGemmChoice();
   // The microkernels' flavour where every tap runs on them in place (`backpropFilterTapsOnGemm`): measured
-  // (bench-results/dw-gemm-micro.mjs, CPU time) against the routes below on the same microkernels, it
-  // wins wherever the shift grid fits (ResNet-50-D at batch 4, 224 px: 56x56x64 1.46x, 28x28x128 1.35x,
-  // the stride-2 3x3s 1.07-1.11x; at batch 32 over the convolution by batch: 28x28x32 1.3-1.7x, and over
-  // the older routes the 3-channel stride-2 stem 1.5x) and loses where it does not (14x14x256 0.96x, 7x7 and smaller
-  // 0.5-0.9x: the grid's padding is computed too).
+  // (CPU time, batch 4, against the routes below on the same microkernels, switched by a temporary flag) it
+  // wins wherever the shift grid fits (ResNet-50-D at 224 px: 56x56x64 1.46x, 28x28x128 1.35x, the
+  // stride-2 3x3s 1.07-1.11x; at batch 32 over the convolution by batch: 28x28x32 1.3-1.7x; the 3-channel
+  // stride-2 stem 1.3-1.5x) and loses where it does not (14x14x256 0.96x, 7x7 and smaller 0.5-0.9x: the
+  // grid's padding is computed too). Against XNNPACK, per layer of the whole dW: 1.1-2.5x
+  // (bench/conv-layers.bench.ts).
   const onGemm = path !== 'xnnpack' && !pointwise && gridFits ? path : undefined;
   if (onGemm === undefined && sh === 1 && sw === 1 && kh * kw > 1 && n >= minBatchForConv) {
     return backpropFilterByConv(backend, x, dy, info);

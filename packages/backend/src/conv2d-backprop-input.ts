@@ -63,9 +63,9 @@ function convWithPadding(
  *
  * Split by output phase a = (ih + padTop) mod s: phase a only meets the taps i = a, a + s, ..., so it
  * is a stride-1 convolution of dy with that flipped sub-kernel. The s*s phase results are interleaved
- * back. Every multiply-add is a real one: no zero-dilated dy (the stock kernel's s*s
- * waste); each convolution runs on XNNPACK or the GEMM microkernels (`convWithPadding`). Stride 1 is a single convolution with the flipped,
- * transposed kernel.
+ * back. Every multiply-add is a real one: no zero-dilated dy (the stock kernel's s*s waste); each
+ * convolution runs on XNNPACK or the GEMM microkernels (`convWithPadding`). Stride 1 is a single
+ * convolution with the flipped, transposed kernel.
  */
 export function conv2DBackpropInputWasm(args: {
   inputs: { dy: TensorInfo; filter: TensorInfo };

@@ -5,7 +5,7 @@ import { heapAddress } from './simd-kernels.js';
 import { gemmKernels } from './wasm-gemm.js';
 import type { KernelScope, WasmBackendLike } from './wasm-kernel-scope.js';
 
-/** The geometry `convOnGemm` takes: a filter's strides, leading padding (negative: rows or columns skipped) and output size. */
+/** What `convOnGemm` takes of a geometry: strides, leading padding (negative: skipped) and output size. */
 export type GemmConvGeometry = Omit<ConvGeometry, 'kh' | 'kw'>;
 
 /** Bytes of output rows accumulated over every tap before the next rows start: they stay in L2. */
@@ -21,16 +21,13 @@ const PANEL_BLOCK_BYTES = 128 * 1024;
  * y[n, oh, ow, co] = sum over (i, j, ci) of x[n, sh*oh + i - padTop, sw*ow + j - padLeft, ci] * W[i, j, ci, co]
  * (zero outside x), on this package's GEMM microkernels, without an im2col buffer.
  *
- * x is laid out once as its stride phases, each zero-padded to one grid [N, hq, wq, Cin] (stride 1: the
- * padded input itself); phase (a, b) holds rows a, a + sh, ... and columns b, b + sw, ... of the padded
- * input, and meets the taps i = a + sh*u, j = b + sw*v. On that grid the taps v of one tap row u are
- * adjacent pixels, so their inputs are one contiguous run of tapsW*Cin floats: one output row's share of
- * a tap is a GEMM whose A is the grid read in place (rows Cin floats apart, overlapping) against B =
- * W[a + sh*u, b + sw*v, :, :], and at stride 1 a whole tap row is one GEMM (tapsW*Cin deep, B = the
- * filter's rows W[u, :, :, :] as they lie). Each output row accumulates
- * its tap rows straight into the output (ldc = Cout), so nothing is computed for the grid's padding
- * columns and nothing is cropped. Every tap's B is packed once per call; output rows are taken in blocks
- * that stay in cache while every tap row passes over them.
+ * x is zero-padded once (NHWC). Output pixel ow of tap row i reads the padded input's row sh*oh + i from
+ * column sw*ow on: its kw taps are kw adjacent pixels, one contiguous run of kw*Cin floats, and the
+ * filter's rows W[i, :, :, :] lie in the same order. So one output row's share of a tap row is one GEMM,
+ * kw*Cin deep, whose A is the padded input read in place (rows sw*Cin floats apart, overlapping) and
+ * whose B is the filter as it lies; it accumulates straight into the output (ldc = Cout), so nothing is
+ * computed for padding columns and nothing is cropped, at any stride. Every tap row's B is packed once per
+ * call; output rows are taken in blocks that stay in cache while every tap row passes over them.
  */
 export function convOnGemm(
   scope: KernelScope<WasmBackendLike>,
@@ -54,10 +51,12 @@ function convTaps(
   { sh, sw, padTop, padLeft, outH, outW }: GemmConvGeometry,
   flavour: 'relaxed' | 'simd',
 ): TensorInfo {
-  const [n, h, w, cin] = x.shape as [number, number, number, number];
+  const [n, , , cin] = x.shape as [number, number, number, number];
   const [kh, kw, filterCin, cout] = filter.shape as [number, number, number, number];
   if (filterCin !== cin) {
-    throw new Error(`convOnGemm: the filter's input channels (${filterCin}) must equal x's (${cin})`);
+    throw new Error(
+      `convOnGemm: filter.shape[2] (input channels) must equal x.shape[3]; got ${filterCin} and ${cin}`,
+    );
   }
   const { backend } = scope;
   const out = scope.adopt(backend.makeOutput([n, outH, outW, cout], 'float32'));
@@ -66,51 +65,34 @@ function convTaps(
     backend.typedArrayFromHeap(out).fill(0);
     return out;
   }
-  const tapsH = Math.ceil(kh / sh);
-  const tapsW = Math.ceil(kw / sw);
-  const hq = outH + tapsH - 1;
-  const wq = outW + tapsW - 1;
-  const phases: { a: number; b: number; rows: number; cols: number }[] = [];
-  for (let a = 0; a < Math.min(sh, kh); a++) {
-    for (let b = 0; b < Math.min(sw, kw); b++) {
-      phases.push({ a, b, rows: Math.ceil((kh - a) / sh), cols: Math.ceil((kw - b) / sw) });
+  // The padded input: exactly the rows and columns the taps read.
+  const hp = sh * (outH - 1) + kh;
+  const wp = sw * (outW - 1) + kw;
+  // One GEMM per (tap row, chunk of its kw*Cin contraction), its B packed up front.
+  const panelCols = Math.ceil(cout / 8) * 8;
+  const depth = kw * cin;
+  const gemms: { i: number; k0: number; depth: number; packed: number }[] = [];
+  let packedFloats = 0;
+  for (let i = 0; i < kh; i++) {
+    for (let k0 = 0; k0 < depth; k0 += GEMM_KC) {
+      const chunk = Math.min(GEMM_KC, depth - k0);
+      gemms.push({ i, k0, depth: chunk, packed: packedFloats });
+      packedFloats += panelCols * chunk;
     }
   }
-
-  // One GEMM per (phase, tap row u, chunk of the tapsW*Cin contraction), its B packed up front from the
-  // filter's rows. With sw = 1 the taps of a tap row are adjacent in the filter too, so chunks run across
-  // them; otherwise each chunk stays within one tap.
-  const panelCols = Math.ceil(cout / 8) * 8;
-  const gemms: { phase: number; u: number; depth: number; kOffset: number; bRow: number; packed: number }[] =
-    [];
-  let packedFloats = 0;
-  phases.forEach((p, phase) => {
-    const run = sw === 1 ? p.cols * cin : cin;
-    for (let u = 0; u < p.rows; u++) {
-      for (let v = 0; v < p.cols; v += run / cin) {
-        const tap = (p.a + sh * u) * kw + (p.b + sw * v);
-        for (let k0 = 0; k0 < run; k0 += GEMM_KC) {
-          const depth = Math.min(GEMM_KC, run - k0);
-          gemms.push({ phase, u, depth, kOffset: v * cin + k0, bRow: tap * cin + k0, packed: packedFloats });
-          packedFloats += panelCols * depth;
-        }
-      }
-    }
-  });
-  const gridFloats = n * hq * wq * cin;
-  const grid = scope.adopt(backend.makeOutput([phases.length * gridFloats], 'float32'));
+  const padded = scope.adopt(backend.makeOutput([n * hp * wp * cin], 'float32'));
   // The packed panels, then 32 floats of scratch for the edge tiles.
   const packed = scope.adopt(backend.makeOutput([packedFloats + 32], 'float32'));
-  fillPhaseGrids(backend, x, grid, { n, h, w, cin, sh, sw, padTop, padLeft, hq, wq, phases });
+  padInto(backend, x, padded, { padTop, padLeft, hp, wp });
 
   const kernels = gemmKernels(backend, flavour);
-  const gridAt = heapAddress(backend, grid);
+  const xAt = heapAddress(backend, padded);
   const bAt = heapAddress(backend, filter);
   const packedAt = heapAddress(backend, packed);
   const outAt = heapAddress(backend, out);
   const tmpAt = packedAt + packedFloats * 4;
   for (const g of gemms) {
-    kernels.packB(bAt + g.bRow * cout * 4, cout * 4, g.depth, cout, packedAt + g.packed * 4);
+    kernels.packB(bAt + (g.i * depth + g.k0) * cout * 4, cout * 4, g.depth, cout, packedAt + g.packed * 4);
   }
   const rowBytes = outW * cout * 4;
   const blockRows = Math.max(1, Math.floor(OUTPUT_BLOCK_BYTES / rowBytes));
@@ -124,14 +106,13 @@ function convTaps(
       gemms.forEach((g, index) => {
         // The first GEMM of each output row writes it, the others add to it.
         const accumulate = index === 0 ? 0 : 1;
-        const aBase = gridAt + (g.phase * gridFloats + g.u * wq * cin + g.kOffset) * 4;
         const panels = packedAt + (g.packed + j0 * g.depth) * 4;
         for (let r = r0; r < r1; r++) {
           const image = Math.floor(r / outH);
-          const oh = r - image * outH;
+          const row = sh * (r - image * outH) + g.i;
           kernels.gemm(
-            aBase + (image * hq + oh) * wq * cin * 4,
-            cin * 4,
+            xAt + ((image * hp + row) * wp * cin + g.k0) * 4,
+            sw * cin * 4,
             panels,
             g.depth,
             outAt + r * rowBytes + j0 * 4,
@@ -148,61 +129,34 @@ function convTaps(
   return out;
 }
 
-/**
- * grid[phase, n, m, l, c] = x[n, sh*m + a - padTop, sw*l + b - padLeft, c] for phase (a, b), zero where
- * that is outside x.
- */
-function fillPhaseGrids(
+/** padded[n, m, l, c] = x[n, m - padTop, l - padLeft, c] for m < hp, l < wp; zero outside x. */
+function padInto(
   backend: WasmBackendLike,
   x: TensorInfo,
-  grid: TensorInfo,
-  layout: {
-    n: number;
-    h: number;
-    w: number;
-    cin: number;
-    sh: number;
-    sw: number;
-    padTop: number;
-    padLeft: number;
-    hq: number;
-    wq: number;
-    phases: { a: number; b: number }[];
-  },
+  padded: TensorInfo,
+  { padTop, padLeft, hp, wp }: { padTop: number; padLeft: number; hp: number; wp: number },
 ): void {
-  const { n, h, w, cin, sh, sw, padTop, padLeft, hq, wq, phases } = layout;
+  const [n, h, w, cin] = x.shape as [number, number, number, number];
   const src = backend.typedArrayFromHeap(x);
-  const dst = backend.typedArrayFromHeap(grid);
-  const gridRow = wq * cin;
-  phases.forEach(({ a, b }, phase) => {
-    // Grid columns l with an input column: sw*l + b - padLeft in [0, w).
-    const l0 = Math.max(0, Math.ceil((padLeft - b) / sw));
-    const l1 = Math.min(wq, Math.floor((w - 1 + padLeft - b) / sw) + 1);
-    for (let image = 0; image < n; image++) {
-      for (let m = 0; m < hq; m++) {
-        const at = ((phase * n + image) * hq + m) * gridRow;
-        const ih = sh * m + a - padTop;
-        if (ih < 0 || ih >= h || l1 <= l0) {
-          dst.fill(0, at, at + gridRow);
-          continue;
-        }
-        dst.fill(0, at, at + l0 * cin);
-        dst.fill(0, at + l1 * cin, at + gridRow);
-        const rowStart = ((image * h + ih) * w + (sw * l0 + b - padLeft)) * cin;
-        if (sw === 1) {
-          dst.set(src.subarray(rowStart, rowStart + (l1 - l0) * cin), at + l0 * cin);
-          continue;
-        }
-        for (let l = l0, s = rowStart, d = at + l0 * cin; l < l1; l++, s += sw * cin, d += cin) {
-          if (cin >= 16) {
-            dst.set(src.subarray(s, s + cin), d);
-          } else {
-            for (let c = 0; c < cin; c++) dst[d + c] = src[s + c] as number;
-          }
-        }
+  const dst = backend.typedArrayFromHeap(padded);
+  const row = wp * cin;
+  // Padded columns l with an input column l - padLeft in [0, w).
+  const l0 = Math.max(0, padLeft);
+  const l1 = Math.min(wp, w + padLeft);
+  for (let image = 0; image < n; image++) {
+    for (let m = 0; m < hp; m++) {
+      const at = (image * hp + m) * row;
+      const ih = m - padTop;
+      if (ih < 0 || ih >= h || l1 <= l0) {
+        dst.fill(0, at, at + row);
+        continue;
       }
+      dst.fill(0, at, at + l0 * cin);
+      dst.fill(0, at + l1 * cin, at + row);
+      const from = ((image * h + ih) * w + l0 - padLeft) * cin;
+      dst.set(src.subarray(from, from + (l1 - l0) * cin), at + l0 * cin);
     }
-  });
+  }
 }
 
 /** A convolution `convOnGemm` would run, by its sizes. */
@@ -214,14 +168,14 @@ export interface GemmConvShape extends ConvGeometry {
 
 /**
  * Whether `convOnGemm` measured faster than XNNPACK's convolution for this shape (a fresh filter each
- * call, as in a training step: XNNPACK packs it anew; batch 4, CPU time, bench-results/conv-gemm-micro.mjs):
- * - stride 1 along the width, where a tap row is one GEMM kw*Cin deep: every case measured, from a 3x3
- *   on 3 channels (1.16-1.22x) and 8-32 channels (1.3-1.7x) to ResNet-50-D's 3x3s forward and as dX
- *   (56x56x64 1.25x, 14x14x256 1.7x, 4x4x512 3.7x: XNNPACK repacks the 9.4 MB filter every call);
- * - strided along the width, where each tap is its own GEMM Cin deep over a phase grid filled element by
- *   element: from 64 channels (64: 1.08x, 128: 1.04x, 256: 1.2-1.55x, 512: 3.5x); with fewer it lost
- *   (32 channels 0.79-0.93x, 8-16 0.73-0.75x, the 3-channel stems: 3x3 0.27-0.7x, 7x7 0.73x).
+ * call, as in a training step, where XNNPACK packs it anew; batch 4, CPU time, medians): every shape
+ * measured whose tap rows are at least 9 floats deep, at strides 1 and 2. Forward, per layer of
+ * ResNet-50-D at 224 px (bench/conv-layers.bench.ts): 1.1-1.2x at 112x112 down to 14x14, 1.7-1.95x on the
+ * 512-channel 7x7s (XNNPACK repacks the 9.4 MB filter every call), the stride-2 3x3s 1.1-1.7x (the
+ * 3-channel stem 1.1-1.3x); as dX 1.04-1.24x. Few channels (the convolution alone, 56x56 and
+ * 112x112): 3x3 on 3-4 channels 1.24-1.36x, stride 2 on 8-64 channels 1.1-2.8x, a 3-channel 7x7 stride 2 1.3x.
+ * Shallower tap rows (a 1x1 or a 3x1 on a few channels) were not measured and stay on XNNPACK.
  */
 export function gemmConvWins(shape: GemmConvShape): boolean {
-  return shape.sw === 1 ? shape.kw * shape.cin >= 9 : shape.cin >= 64;
+  return shape.kw * shape.cin >= 9;
 }

@@ -50,11 +50,13 @@ const convs: Conv[] = [
   { x: [2, 6, 7, 9], kh: 3, kw: 1, cout: 4, stride: [1, 1], pad: 'same', gemm: true },
   // Deeper than one 256-row panel (3 x 96 channels), wider than one 128-column block of panels.
   { x: [1, 6, 5, 96], kh: 3, kw: 3, cout: 136, stride: [1, 1], pad: 'same', gemm: true },
-  // Strided, from 64 channels: every phase of a 3x3, a 7x7, uneven strides and a 1x1.
+  // Strided (A's rows sw*Cin floats apart): 3x3s, a 7x7 with explicit padding on 3 channels (the
+  // 3-channel stems), uneven strides, a 1x1.
   { x: [2, 9, 8, 64], kh: 3, kw: 3, cout: 12, stride: [2, 2], pad: 'same', gemm: true },
-  { x: [1, 11, 10, 64], kh: 3, kw: 3, cout: 9, stride: [2, 2], pad: 'valid', gemm: true },
+  { x: [1, 11, 10, 6], kh: 3, kw: 3, cout: 9, stride: [2, 2], pad: 'valid', gemm: true },
+  { x: [2, 9, 9, 3], kh: 3, kw: 3, cout: 8, stride: [2, 2], pad: 'same', gemm: true },
   {
-    x: [1, 13, 11, 64],
+    x: [1, 13, 11, 3],
     kh: 7,
     kw: 7,
     cout: 5,
@@ -66,10 +68,9 @@ const convs: Conv[] = [
   { x: [2, 8, 8, 64], kh: 1, kw: 1, cout: 6, stride: [2, 2], pad: 'same', gemm: true },
   // Stride 2 along rows only: each tap row is still one GEMM.
   { x: [1, 9, 7, 4], kh: 3, kw: 3, cout: 5, stride: [2, 1], pad: 'same', gemm: true },
-  // Not taken (the stock kernel): strided with few channels, a tap row less than 9 deep, bias and relu.
+  // Not taken (the stock kernel): tap rows less than 9 floats deep, bias, relu.
   { x: [2, 6, 7, 3], kh: 3, kw: 1, cout: 4, stride: [1, 1], pad: 'same', gemm: false },
   { x: [2, 8, 8, 5], kh: 1, kw: 1, cout: 6, stride: [2, 2], pad: 'same', gemm: false },
-  { x: [2, 9, 9, 3], kh: 3, kw: 3, cout: 8, stride: [2, 2], pad: 'same', gemm: false },
   {
     x: [1, 6, 6, 8],
     kh: 1,
