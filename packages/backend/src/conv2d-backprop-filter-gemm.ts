@@ -11,7 +11,8 @@ import type { KernelScope, WasmBackendLike } from './wasm-kernel-scope.js';
  * On the GEMM microkernels every tap's A is the grid read in place at its column offset (rows of x^T
  * N*hq*wq floats apart) and every tap shares B: each KC rows of dy are packed once for all kh*kw taps,
  * where a matmul per tap would copy a slice of x^T and pack the same rows of dy once per tap. The taps
- * accumulate straight into dW.
+ * accumulate straight into dW. The largest shift plus `rows` is the grid's row length, so no read runs
+ * past a row of x^T.
  */
 export function backpropFilterTapsOnGemm(
   scope: KernelScope<WasmBackendLike>,

@@ -65,7 +65,9 @@ function convTaps(
     backend.typedArrayFromHeap(out).fill(0);
     return out;
   }
-  // The padded input: exactly the rows and columns the taps read.
+  // The padded input: exactly the rows and columns the taps read, so the last output pixel's run ends at
+  // the buffer's last float and no GEMM reads past it (an edge tile of fewer than 4 rows reads its last
+  // row again, not the next).
   const hp = sh * (outH - 1) + kh;
   const wp = sw * (outW - 1) + kw;
   // One GEMM per (tap row, chunk of its kw*Cin contraction), its B packed up front.
