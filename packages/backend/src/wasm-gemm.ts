@@ -1,4 +1,5 @@
 import type { TensorInfo } from '@tensorflow/tfjs-core';
+import { GEMM_KC as KC, GEMM_MC as MC } from './gemm-blocking.js';
 import { gemmRelaxedWasm, gemmSimdWasm } from './gemm-kernels-wasm.js';
 import { backendMemory, decodeBase64, heapAddress, instantiateOnMemory, wasmApi } from './simd-kernels.js';
 import type { KernelScope, WasmBackendLike } from './wasm-kernel-scope.js';
@@ -203,11 +204,6 @@ export function gemmKernels(backend: WasmBackendLike, flavour: 'relaxed' | 'simd
   }
   return kernels;
 }
-
-/** Depth of one packed panel of B: kc x 8 floats = 8 KiB, in L1 while a block of A's rows streams past it. */
-const KC = 256;
-/** Rows of A per call: an MC x KC block of A (128 KiB) stays in L2 across the panels. */
-const MC = 128;
 
 /**
  * C [m, n] = A [m, k] x B [k, n] (float32, row-major, on the wasm heap) with the microkernels of `flavour`:
