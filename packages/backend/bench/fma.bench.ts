@@ -161,8 +161,8 @@ export async function benchFma(options: { size: number; batch: number; rounds: n
   }
 
   const label: Record<WasmGemmPath, string> = {
-    xnnpack: 'XNNPACK (default)',
-    relaxed: 'FMA (relaxed_madd)',
+    xnnpack: 'XNNPACK (BOT_WASM_FMA=0)',
+    relaxed: 'FMA (relaxed_madd, default)',
     simd: 'non-FMA twin (mul+add)',
   };
   console.log(
