@@ -69,7 +69,18 @@ function stockWasmStatus(): string {
   }
 }
 
-function pytorchReference(): { imagesPerSecond: number; detail: unknown } | { skipped: string } {
+interface TorchRun {
+  median_s: number;
+  step_s: number[];
+  layer_gflops_one_thread?: number;
+}
+
+type TorchReference =
+  | { imagesPerSecond: number; layerGflops: number; runs: TorchRun[] }
+  | { skipped: string };
+
+/** Runs PyTorch's ResNet-50-D step on 2 threads (bench/torch_train_step.py) once. */
+function pytorchRun(): TorchRun | { skipped: string } {
   if (env.BENCH_TORCH === '0') return { skipped: 'BENCH_TORCH=0' };
   if (!existsSync('/usr/bin/python3')) return { skipped: 'no /usr/bin/python3' };
   const script = join(packageDir, 'bench', 'torch_train_step.py');
@@ -79,8 +90,19 @@ function pytorchReference(): { imagesPerSecond: number; detail: unknown } | { sk
   });
   if (result.status !== 0)
     return { skipped: `python3 failed: ${(result.stderr ?? '').trim().split('\n').pop()}` };
-  const detail = JSON.parse(result.stdout.trim().split('\n').pop() as string) as { median_s: number };
-  return { imagesPerSecond: batch / detail.median_s, detail };
+  return JSON.parse(result.stdout.trim().split('\n').pop() as string) as TorchRun;
+}
+
+/** PyTorch's figures over its runs: the median of every step, and of the layer timings. */
+function pytorchReference(runs: (TorchRun | { skipped: string })[]): TorchReference {
+  const skipped = runs.find((r) => 'skipped' in r);
+  if (skipped !== undefined) return skipped as { skipped: string };
+  const done = runs as TorchRun[];
+  return {
+    imagesPerSecond: batch / median(done.flatMap((r) => r.step_s)),
+    layerGflops: median(done.map((r) => r.layer_gflops_one_thread ?? Number.NaN)),
+    runs: done,
+  };
 }
 
 /** Batch 8 in one wasm heap: reports whether it fits, or the guard's advice when it does not. */
@@ -158,37 +180,49 @@ const LABELS: Record<WasmGemmPath, string> = {
   xnnpack: 'XNNPACK (BOT_WASM_FMA=0)',
 };
 
-/** One row per measure, one column per GEMM path. */
+/** One row per measure, one column per GEMM path, and PyTorch's where it has the measure. */
 function printTable(
   paths: readonly WasmGemmPath[],
   fma: FmaBenchResult,
   pool: Record<string, ReplicaSteps>,
-  torch: ReturnType<typeof pytorchReference>,
+  torch: TorchReference,
   flopsPerImage: number,
 ) {
   const torchIps = 'imagesPerSecond' in torch ? torch.imagesPerSecond : Number.NaN;
-  const cell = (path: WasmGemmPath, f: (p: WasmGemmPath) => number, digits: number) => {
-    const v = f(path);
-    return Number.isFinite(v) ? v.toFixed(digits) : (pool[path]?.error ?? '-');
-  };
+  const torchLayer = 'layerGflops' in torch ? torch.layerGflops : Number.NaN;
+  const show = (v: number, digits: number) => (Number.isFinite(v) ? v.toFixed(digits) : '-');
   const poolIps = (p: WasmGemmPath) => (batch / (pool[p]?.medianWallMs ?? Number.NaN)) * 1000;
   const oneIps = (p: WasmGemmPath) => fma.step?.imagesPerSecond[p]?.wall ?? Number.NaN;
   const peak = (p: WasmGemmPath) => fma.matmul.gflops[p]?.wall ?? Number.NaN;
-  const rows: [string, (p: WasmGemmPath) => number, number][] = [
-    [`matmul ${fma.matmul.n}^3, one core, GFLOP/s`, peak, 1],
-    [`one process, batch ${singleBatch}: images/s`, oneIps, 3],
-    [`${replicas} replicas, batch ${batch} (${replicas} x ${microBatch}): images/s`, poolIps, 3],
-    ['... per CPU second', (p) => (batch / (pool[p]?.medianCpuMs ?? Number.NaN)) * 1000, 3],
-    ['... speed-up over one process', (p) => poolIps(p) / oneIps(p), 2],
+  const rows: [string, (p: WasmGemmPath) => number, number, number][] = [
+    [`matmul ${fma.matmul.n}^3, one core, GFLOP/s`, peak, 1, Number.NaN],
     [
-      `... fraction of ${replicas} x the path's matmul peak`,
+      'layer1 3x3 conv forward + dX + dW, batch 2, one core, GFLOP/s',
+      (p) => fma.layer.gflops[p]?.wall ?? Number.NaN,
+      1,
+      torchLayer,
+    ],
+    [`one process, batch ${singleBatch}: images/s`, oneIps, 3, Number.NaN],
+    [`${replicas} replicas (PyTorch: ${replicas} threads), batch ${batch}: images/s`, poolIps, 3, torchIps],
+    ['... per CPU second', (p) => (batch / (pool[p]?.medianCpuMs ?? Number.NaN)) * 1000, 3, Number.NaN],
+    ['... speed-up over one process', (p) => poolIps(p) / oneIps(p), 2, Number.NaN],
+    [
+      `... % of ${replicas} x the path's matmul peak`,
       (p) => (100 * flopsPerImage * poolIps(p)) / 1e9 / (replicas * peak(p)),
       0,
+      Number.NaN,
     ],
-    ['... ratio to PyTorch', (p) => poolIps(p) / torchIps, 3],
+    ['... ratio to PyTorch', (p) => poolIps(p) / torchIps, 3, Number.NaN],
   ];
-  const header = ['', ...paths.map((p) => LABELS[p])];
-  const table = [header, ...rows.map(([name, f, d]) => [name, ...paths.map((p) => cell(p, f, d))])];
+  const header = ['', ...paths.map((p) => LABELS[p]), 'PyTorch (oneDNN)'];
+  const table = [
+    header,
+    ...rows.map(([name, f, d, reference]) => [
+      name,
+      ...paths.map((p) => pool[p]?.error ?? show(f(p), d)),
+      show(reference, d),
+    ]),
+  ];
   const widths = header.map((_, i) => Math.max(...table.map((r) => (r[i] ?? '').length)));
   for (const r of table) {
     console.log(
@@ -196,9 +230,7 @@ function printTable(
     );
   }
   console.log(
-    `PyTorch torchvision ResNet-50, batch ${batch}, 2 threads: ${
-      'imagesPerSecond' in torch ? `${torch.imagesPerSecond.toFixed(3)} images/s` : torch.skipped
-    }; medians (replica steps: ${steps} per path per round, ${rounds} rounds, paths interleaved)`,
+    `PyTorch: ${'skipped' in torch ? torch.skipped : `ResNet-50-D, ${steps} steps x ${torch.runs.length} runs (before and after ours)`}; ours: medians of ${steps} steps per path per round, ${rounds} rounds, paths interleaved`,
   );
 }
 
@@ -221,6 +253,8 @@ async function main() {
   const cpuGflops = await cpuLayerGflops();
   const flopsPerImage = trainFlopsPerImage();
 
+  // PyTorch before and after ours, so that a drift of the machine's speed shows in both.
+  const torchBefore = pytorchRun();
   const pool = await replicaStepsByPath(paths, {
     replicas,
     batch,
@@ -231,7 +265,7 @@ async function main() {
     rounds,
     log: (line) => console.log(line),
   });
-  const torch = pytorchReference();
+  const torch = pytorchReference([torchBefore, pytorchRun()]);
   const oomCheck = env.BENCH_OOM_CHECK === '0' ? 'skipped' : singleProcessFullBatch(size, numClasses);
   const defaultIps = (batch / (pool[choice.wasmGemm?.path ?? 'relaxed']?.medianWallMs ?? Number.NaN)) * 1000;
   const results = {
