@@ -55,9 +55,9 @@ describe('bad input', () => {
   }, 60_000);
 
   it('--epochs on a preset moves the fields it derives; a field the user set names the flag to change', async () => {
-    // The demo preset turns mixup off for its last 2 of 3 epochs: the same share of 1 or 6 epochs.
+    // The demo preset turns mixup off for its last 3 of 4 epochs: the same share of 1 or 6 epochs, rounded.
     expect(resolveConfig({ epochs: 1 })).toMatchObject({ epochs: 1, mixupOffEpochs: 1 });
-    expect(resolveConfig({ epochs: 6 })).toMatchObject({ epochs: 6, mixupOffEpochs: 4 });
+    expect(resolveConfig({ epochs: 6 })).toMatchObject({ epochs: 6, mixupOffEpochs: 5 });
     // The efficient preset's 5-epoch warmup does not fit 3 epochs: it shrinks with them.
     expect(resolveConfig({ preset: 'efficient', data: '/x', epochs: 3 }).warmupEpochs).toBeCloseTo(
       (3 * 5) / 120,

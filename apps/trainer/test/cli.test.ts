@@ -130,7 +130,7 @@ describe('--help and --version', () => {
     const at = sections.map((s) => help.indexOf(`\n${s}\n`));
     expect(at.every((i) => i > 0)).toBe(true);
     expect([...at].sort((a, b) => a - b)).toEqual(at);
-    expect(help).toMatch(/--epochs <n>\s+training epochs \(demo: 3\)/);
+    expect(help).toMatch(/--epochs <n>\s+training epochs \(demo: 4\)/);
     expect(help.slice(at[2]!, at[3]!)).toMatch(/--scale/);
     expect(help.slice(at[5]!, at[6]!)).toMatch(/--amp\s+alias of --fp16/);
     out.length = 0;
