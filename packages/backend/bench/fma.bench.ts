@@ -12,12 +12,12 @@ import {
 } from '../src/index.js';
 import type { WasmBackendLike } from '../src/wasm-kernel-scope.js';
 import { resnet50d } from './resnet50d.js';
-import { makeTrainStep, median, randomBatch } from './train-step.js';
+import { layerGradient, makeTrainStep, median, randomBatch } from './train-step.js';
 
 // The FMA (relaxed SIMD) GEMM against this package's non-FMA twin and XNNPACK, in one process, the paths
 // interleaved round by round (so a change in the machine's load hits all three alike): the 1024^3 matmul
 // peak, the layer1 3x3 conv gradients, and a one-process ResNet-50-D training step. Not a test.
-// `npm run bench:fma`; also run at the end of `npm run bench:train` (BENCH_FMA=0 skips it there).
+// `npm run bench:fma`; `npm run bench:train` runs it first, for its one-process figures.
 // Knobs: BENCH_SIZE (224), BENCH_SINGLE_BATCH (4), BENCH_FMA_ROUNDS (3), BENCH_FMA_MATMUL (1024).
 
 const env = process.env;
@@ -116,21 +116,15 @@ export async function benchFma(options: { size: number; batch: number; rounds: n
   tf.dispose([a, b]);
   for (const p of paths) result.matmul.gflops[p] = rate((2 * n ** 3) / 1e6, mm, p);
 
-  // ResNet-50's layer1 3x3 conv (56x56, 64 -> 64) at batch 2: forward, dX, dW (each on the path's GEMM).
-  const x = tf.randomNormal([2, 56, 56, 64]) as tf.Tensor4D;
-  const w = tf.randomNormal([3, 3, 64, 64], 0, 0.05) as tf.Tensor4D;
-  const dy = tf.randomNormal([2, 56, 56, 64]) as tf.Tensor4D;
-  const grads = tf.grads((xi: tf.Tensor, wi: tf.Tensor) =>
-    tf.sum(tf.mul(tf.conv2d(xi as tf.Tensor4D, wi as tf.Tensor4D, 1, 'same'), dy)),
-  );
-  const layerFlops = 3 * 2 * 2 * 56 * 56 * 64 * 64 * 9;
+  // ResNet-50's layer1 3x3 conv at batch 2: forward, dX, dW (each on the path's GEMM).
+  const layerCase = layerGradient(2);
   const layer = interleaved(paths, rounds, () => {
-    const out = grads([x, w]);
+    const out = layerCase.run();
     for (const t of out) t.dataSync();
     tf.dispose(out);
   });
-  tf.dispose([x, w, dy]);
-  for (const p of paths) result.layer.gflops[p] = rate(layerFlops / 1e6, layer, p);
+  layerCase.dispose();
+  for (const p of paths) result.layer.gflops[p] = rate(layerCase.flops / 1e6, layer, p);
 
   // One-process training steps, the paths interleaved on the same model and batch.
   const { model } = resnet50d(size, 1000);

@@ -49,3 +49,15 @@ export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)] as number;
 }
+
+/** The representative layer: ResNet-50's layer1 3x3 conv, 56x56, 64 -> 64 channels. */
+export function layerGradient(n: number) {
+  const x = tf.randomNormal([n, 56, 56, 64]) as tf.Tensor4D;
+  const w = tf.randomNormal([3, 3, 64, 64], 0, 0.05) as tf.Tensor4D;
+  const dy = tf.randomNormal([n, 56, 56, 64]) as tf.Tensor4D;
+  const grads = tf.grads((xi: tf.Tensor, wi: tf.Tensor) =>
+    tf.sum(tf.mul(tf.conv2d(xi as tf.Tensor4D, wi as tf.Tensor4D, 1, 'same'), dy)),
+  );
+  const flops = 3 * 2 * n * 56 * 56 * 64 * 64 * 9;
+  return { run: () => grads([x, w]), flops, dispose: () => tf.dispose([x, w, dy]) };
+}

@@ -1,5 +1,5 @@
 import type { TensorInfo } from '@tensorflow/tfjs-core';
-import { GEMM_KC as KC, GEMM_MC as MC, recordGemmTime } from './gemm-blocking.js';
+import { allocatePackedB, GEMM_KC as KC, GEMM_MC as MC, recordGemmTime } from './gemm-blocking.js';
 import { heapAddress } from './simd-kernels.js';
 import { gemmKernels } from './wasm-gemm.js';
 import type { KernelScope, WasmBackendLike } from './wasm-kernel-scope.js';
@@ -33,8 +33,7 @@ export function backpropFilterTapsOnGemm(
   }
   const kernels = gemmKernels(backend, flavour);
   const panels = Math.ceil(cout / 8) * 8 * Math.min(KC, rows);
-  // The packed panels, then 32 floats of scratch for the edge tiles.
-  const packed = scope.adopt(backend.makeOutput([panels + 32], 'float32'));
+  const packed = allocatePackedB(scope, panels);
   const xAt = heapAddress(backend, phases);
   const dyAt = heapAddress(backend, dyFlat);
   const dwAt = heapAddress(backend, dw);

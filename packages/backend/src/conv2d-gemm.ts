@@ -1,5 +1,5 @@
 import type { TensorInfo } from '@tensorflow/tfjs-core';
-import { GEMM_KC, recordGemmTime } from './gemm-blocking.js';
+import { allocatePackedB, GEMM_KC, recordGemmTime } from './gemm-blocking.js';
 import type { ConvGeometry } from './heap-layout.js';
 import { heapAddress } from './simd-kernels.js';
 import { gemmKernels } from './wasm-gemm.js';
@@ -83,8 +83,7 @@ function convTaps(
     }
   }
   const padded = scope.adopt(backend.makeOutput([n * hp * wp * cin], 'float32'));
-  // The packed panels, then 32 floats of scratch for the edge tiles.
-  const packed = scope.adopt(backend.makeOutput([packedFloats + 32], 'float32'));
+  const packed = allocatePackedB(scope, packedFloats);
   padInto(backend, x, padded, { padTop, padLeft, hp, wp });
 
   const kernels = gemmKernels(backend, flavour);

@@ -1,5 +1,5 @@
 import type { TensorInfo } from '@tensorflow/tfjs-core';
-import { GEMM_KC as KC, GEMM_MC as MC } from './gemm-blocking.js';
+import { allocatePackedB, GEMM_KC as KC, GEMM_MC as MC } from './gemm-blocking.js';
 import { gemmRelaxedWasm, gemmSimdWasm } from './gemm-kernels-wasm.js';
 import { backendMemory, decodeBase64, heapAddress, instantiateOnMemory, wasmApi } from './simd-kernels.js';
 import type { KernelScope, WasmBackendLike } from './wasm-kernel-scope.js';
@@ -229,9 +229,8 @@ export function gemmOnHeap(
   }
   const kernels = gemmKernels(backend, flavour);
   const kc = Math.min(k, KC);
-  // The packed panels, then 32 floats of scratch for the edge tiles.
   const panels = Math.ceil(n / 8) * 8 * kc;
-  const packed = scope.adopt(backend.makeOutput([panels + 32], 'float32'));
+  const packed = allocatePackedB(scope, panels);
   // Addresses after every allocation (byte offsets stay valid when the heap grows; views would not).
   const aAt = heapAddress(backend, a);
   const bAt = heapAddress(backend, b);
